@@ -1,0 +1,216 @@
+"""The `segment-reports` command: local warehouse, demo data, dbt runs, previews."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import connection
+from .cluster import ClusterError
+from .warehouse import LocalWarehouse, project_dir
+
+console = Console(stderr=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="segment-reports")
+def main() -> None:
+    """Analytics reports from Segment's raw tables in PostgreSQL, built with dbt."""
+
+
+# --- local warehouse
+@main.group()
+def warehouse() -> None:
+    """Start, stop and inspect the local PostgreSQL warehouse kept in .warehouse/."""
+
+
+def _print_settings(settings: dict[str, str]) -> None:
+    for key, value in settings.items():
+        click.echo(f"export {key}={value}")
+
+
+@warehouse.command()
+def up() -> None:
+    """Create (first time) and start the local warehouse; prints its libpq settings.
+
+    Idempotent: when it already runs, only the settings are printed. The settings
+    carry no password: PGPASSFILE points at .warehouse/pgpass (mode 600).
+    """
+    local = LocalWarehouse.here()
+    was_running = local.running()
+    try:
+        settings = local.up()
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    state = "already running" if was_running else "started"
+    console.print(
+        f"[green]local warehouse {state}[/] on 127.0.0.1:{settings['PGPORT']}, "
+        f"database {settings['PGDATABASE']}"
+    )
+    _print_settings(settings)
+
+
+@warehouse.command()
+def down() -> None:
+    """Stop the local warehouse (its data stays in .warehouse/)."""
+    local = LocalWarehouse.here()
+    if not local.exists:
+        console.print("no local warehouse in this checkout")
+        return
+    try:
+        stopped = local.down()
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(
+        "local warehouse stopped" if stopped else "local warehouse was not running"
+    )
+
+
+@warehouse.command()
+def status() -> None:
+    """Say whether the local warehouse runs; exit 1 when it does not."""
+    local = LocalWarehouse.here()
+    if not local.exists:
+        console.print("no local warehouse yet: run 'segment-reports warehouse up'")
+        sys.exit(1)
+    if not local.running():
+        console.print("local warehouse is stopped: run 'segment-reports warehouse up'")
+        sys.exit(1)
+    console.print(f"local warehouse running, data in {local.cluster().datadir}")
+    _print_settings(local.settings())
+
+
+# --- demo data
+def _register_generate() -> None:
+    from .generator.command import generate
+
+    main.add_command(generate)
+
+
+_register_generate()
+
+
+# --- dbt
+def dbt_executable() -> str:
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def ensure_profiles(project: Path) -> Path:
+    """Directory holding profiles.yml: $DBT_PROFILES_DIR, else the checkout.
+
+    A checkout without profiles.yml gets a copy of profiles.example.yml, which
+    reads everything from the environment.
+    """
+    if os.environ.get("DBT_PROFILES_DIR"):
+        return Path(os.environ["DBT_PROFILES_DIR"])
+    profiles = project / "profiles.yml"
+    if not profiles.exists():
+        shutil.copyfile(project / "profiles.example.yml", profiles)
+        console.print("created profiles.yml from profiles.example.yml")
+    return project
+
+
+def run_dbt(args: list[str]) -> int:
+    project = project_dir()
+    profiles_dir = ensure_profiles(project)
+    command = [dbt_executable(), *args, "--project-dir", str(project)]
+    command += ["--profiles-dir", str(profiles_dir)]
+    console.print(f"[bold]dbt {' '.join(args)}[/] against {connection.describe()}")
+    return subprocess.call(command, env=connection.child_env(), cwd=project)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--full-refresh", is_flag=True, help="Rebuild incremental models from scratch."
+)
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def run(full_refresh: bool, dbt_args: tuple[str, ...]) -> None:
+    """Build every model and run every test: `dbt build` (extra arguments go to dbt)."""
+    args = ["build", *(["--full-refresh"] if full_refresh else []), *dbt_args]
+    sys.exit(run_dbt(args))
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def dbt(dbt_args: tuple[str, ...]) -> None:
+    """Run any dbt command with this project's profile and connection settings."""
+    sys.exit(run_dbt(list(dbt_args)))
+
+
+# --- previews
+PREVIEWS = [
+    (
+        "Deployment views by user (top 5)",
+        "deployment_views_by_user",
+        "select deployment_name, deployment_type, user_name, user_email, view_count"
+        " from {rel} order by view_count desc, deployment_name, person_id limit 5",
+    ),
+    (
+        "Deployments created per month",
+        "monthly_deployments_created",
+        "select event_month, deployments_created, creators from {rel} order by 1",
+    ),
+    (
+        "Daily active users (last 7 days)",
+        "daily_active_users",
+        "select activity_date, active_users_1d, active_users_7d, active_users_28d,"
+        " new_users from {rel} order by activity_date desc limit 7",
+    ),
+    (
+        "Track calls by event (staging)",
+        "stg_segment__tracks",
+        "select source_schema, event_name, count(*) as calls from {rel}"
+        " group by 1, 2 order by 3 desc limit 10",
+    ),
+]
+
+
+@main.command()
+@click.option(
+    "--schema",
+    envvar="DBT_SCHEMA",
+    default="analytics",
+    show_default=True,
+    help="Target schema of the dbt build.",
+)
+def preview(schema: str) -> None:
+    """Print a few rows from each built report table."""
+    from psycopg import sql
+    from rich.table import Table
+
+    out = Console()
+    with connection.connect() as conn:
+        shown = 0
+        for title, table, query in PREVIEWS:
+            found = conn.execute(
+                "select n.nspname from pg_class c join pg_namespace n"
+                " on n.oid = c.relnamespace where c.relname = %s and n.nspname"
+                " in (%s, %s) order by n.nspname = %s desc limit 1",
+                (table, schema, f"{schema}_staging", schema),
+            ).fetchone()
+            if not found:
+                continue
+            rel = sql.Identifier(found[0], table)
+            cur = conn.execute(sql.SQL(query).format(rel=rel))
+            grid = Table(title=f"{title}: {found[0]}.{table}")
+            for column in cur.description:
+                grid.add_column(column.name)
+            for row in cur.fetchall():
+                grid.add_row(*["" if v is None else str(v) for v in row])
+            out.print(grid)
+            shown += 1
+    if not shown:
+        raise click.ClickException(
+            f"no report tables in schema {schema}: run 'segment-reports run' first"
+        )
+
+
+if __name__ == "__main__":
+    main()
