@@ -144,6 +144,43 @@ def dbt(dbt_args: tuple[str, ...]) -> None:
     sys.exit(run_dbt(list(dbt_args)))
 
 
+# --- benchmarks
+@main.command()
+@click.option(
+    "--events",
+    type=click.IntRange(min=1000),
+    default=1_000_000,
+    show_default=True,
+    help="Events in the initial history.",
+)
+@click.option(
+    "--days", type=float, default=90, show_default=True, help="Days of initial history."
+)
+@click.option("--seed", type=int, default=42, show_default=True)
+def bench(events: int, days: float, seed: int) -> None:
+    """Time a full build, add one day of data, time the incremental build.
+
+    Uses a database of its own (segment_bench) on the local warehouse.
+    """
+    from .bench import run_bench
+
+    project = project_dir()
+    ensure_profiles(project)
+    try:
+        result = run_bench(project, events, days, seed, progress=console.print)
+    except (RuntimeError, ClusterError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"machine:            {result.machine}")
+    click.echo(f"events (history):   {result.events:,} over {result.days:g} days")
+    click.echo(f"generate:           {result.generate_seconds:8.1f} s")
+    click.echo(f"full build:         {result.full_build_seconds:8.1f} s")
+    click.echo(
+        f"incremental build:  {result.incremental_build_seconds:8.1f} s"
+        " (after one more day)"
+    )
+    click.echo(f"incremental / full: {result.ratio:8.1%}")
+
+
 # --- previews
 PREVIEWS = [
     (
