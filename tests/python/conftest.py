@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from dbt_helpers import DbtRunner
 from segment_reports.cluster import Cluster, free_port
 
 TEST_SETTINGS = {
@@ -89,3 +90,9 @@ def pg_env(pg_database: dict) -> dict[str, str]:
 def conn(pg_database: dict) -> Iterator[psycopg.Connection]:
     with psycopg.connect(**pg_database, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def dbt(pg_env: dict[str, str], tmp_path: Path) -> DbtRunner:
+    """Runs the project's dbt against this test's database (see dbt_helpers)."""
+    return DbtRunner(pg_env, tmp_path)

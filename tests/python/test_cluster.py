@@ -12,7 +12,7 @@ def test_server_is_postgres_15_or_newer_on_loopback(conn: psycopg.Connection) ->
 
 def test_password_authentication_is_enforced(pg_database: dict) -> None:
     wrong = dict(pg_database, password="not-the-password")
-    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+    with pytest.raises(psycopg.OperationalError, match="password authentication"):
         psycopg.connect(**wrong)
 
 

@@ -1,0 +1,22 @@
+{% macro run_state_since() -%}
+    {#-
+        SQL timestamptz literal: the run_started_at of the last run in which this
+        model completed, so that `changed_at > since` / `staged_at > since` selects
+        exactly the upstream changes it has not applied yet. '-infinity' on a full
+        build, when the model is new, or when its state row is missing (everything is
+        recomputed, which is always correct).
+    -#}
+    {%- set everything = "'-infinity'::timestamptz" -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(everything) }}
+    {%- endif -%}
+    {%- set query -%}
+        select run_started_at::text from {{ run_state_relation() }}
+        where model_name = {{ segment_string_literal(this.identifier) }}
+    {%- endset -%}
+    {%- set rows = run_query(query).rows -%}
+    {%- if rows | length == 0 -%}
+        {{ return(everything) }}
+    {%- endif -%}
+    {{ return(segment_string_literal(rows[0][0]) ~ "::timestamptz") }}
+{%- endmacro %}

@@ -1,0 +1,19 @@
+{% macro segment_clean_id(column) -%}
+    {#-
+        SQL for an identity column with junk values nulled: a value whose
+        lower(trim(value)) is in var('identity_ignore_values') becomes null.
+    -#}
+    {%- set values = var("identity_ignore_values") -%}
+    {%- set ignored = [] -%}
+    {%- for value in ([values] if values is string else values) -%}
+        {%- do ignored.append(segment_string_literal(value | string | trim | lower)) -%}
+    {%- endfor -%}
+    {%- if ignored | length == 0 -%}
+        {{ column }}
+    {%- else -%}
+        case
+            when lower(trim({{ column }})) in ({{ ignored | join(", ") }}) then null
+            else {{ column }}
+        end
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,101 @@
+"""Run the project's dbt against a test database from pytest.
+
+Every runner has its own profiles, target and log directories (under the test's
+temporary directory), so tests can run in parallel. The connection comes from libpq
+variables (the `pg_env` fixture); the password goes through
+DBT_ENV_SECRET_PGPASSWORD, the variable `profiles.example.yml` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).with_name("dbt")
+
+# Variables of the calling shell that would point dbt somewhere else.
+_SCRUBBED = ("DBT_PROFILES_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_PROJECT_DIR")
+
+
+def libpq_env(conninfo: dict[str, str]) -> dict[str, str]:
+    """libpq variables for psycopg connection keyword arguments (as `pg_env` gives)."""
+    return {
+        "PGHOST": conninfo["host"],
+        "PGPORT": str(conninfo["port"]),
+        "PGUSER": conninfo["user"],
+        "PGDATABASE": conninfo["dbname"],
+        "PGPASSWORD": conninfo["password"],
+    }
+
+
+class DbtError(AssertionError):
+    """A dbt command exited with an error; the message holds dbt's output."""
+
+
+class DbtRunner:
+    """Runs `dbt <command>` on the project against one database.
+
+    `pg_env` holds the libpq variables (PGHOST, PGPORT, PGUSER, PGDATABASE,
+    PGPASSWORD); `workdir` is a directory of the test's own.
+    """
+
+    def __init__(
+        self, pg_env: dict[str, str], workdir: Path, schema: str = "analytics"
+    ):
+        self.workdir = Path(workdir)
+        profiles_dir = self.workdir / "dbt-profiles"
+        profiles_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(
+            REPO_ROOT / "profiles.example.yml", profiles_dir / "profiles.yml"
+        )
+        self.env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+        self.env.update(pg_env)
+        self.env.update(
+            {
+                "DBT_ENV_SECRET_PGPASSWORD": pg_env.get("PGPASSWORD", ""),
+                "DBT_SCHEMA": schema,
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "DBT_PARTIAL_PARSE": "false",
+            }
+        )
+        self.common_args = [
+            "--project-dir",
+            str(REPO_ROOT),
+            "--profiles-dir",
+            str(profiles_dir),
+            "--target-path",
+            str(self.workdir / "dbt-target"),
+            "--log-path",
+            str(self.workdir / "dbt-logs"),
+        ]
+
+    def __call__(
+        self, *args: str, vars: dict[str, Any] | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run dbt with `args` (e.g. "build", "--select", "staging").
+
+        Raises DbtError with dbt's output when it fails and `check` is true.
+        """
+        command = [str(DBT), *args, *self.common_args, "--no-use-colors"]
+        if vars:
+            command += ["--vars", json.dumps(vars)]
+        result = subprocess.run(
+            command,
+            env=self.env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        if check and result.returncode != 0:
+            raise DbtError(
+                f"dbt {' '.join(args)} exited with {result.returncode}:\n"
+                f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+            )
+        return result
