@@ -1,0 +1,31 @@
+{% macro changed_persons(since) -%}
+    {#-
+        SQL selecting (person_id, recompute_from): every person whose events changed
+        since `since` (a timestamptz literal), with the earliest time from which they
+        changed. A person changes when a device in int_device_changes recomputed
+        events that belonged to them before (previous_person_ids) or belong to them
+        now (the events mart, already updated). Per-person models rebuild each
+        person from recompute_from on.
+    -#}
+    select
+        person_id,
+        min(recompute_from) as recompute_from
+    from (
+        select
+            unnest(previous_person_ids) as person_id,
+            recompute_from
+        from {{ ref("int_device_changes") }}
+        where changed_at > {{ since }}
+        union all
+        select
+            events.person_id,
+            changed.recompute_from
+        from {{ ref("events") }} as events
+        inner join ({{ changed_devices(since) }}) as changed
+            on
+                events.device_key = changed.device_key
+                and events.occurred_at >= changed.recompute_from
+        where events.person_id is not null
+    ) as changes
+    group by person_id
+{%- endmacro %}

@@ -1,0 +1,107 @@
+{% macro event_report(
+    event_name,
+    per="person",
+    group_by=[],
+    latest=[],
+    count_as="event_count",
+    persons_as="person_count",
+    first_as="first_occurred_at",
+    last_as="last_occurred_at",
+    user_traits={}
+) -%}
+    {#-
+        SQL for a report over one track event (its event table's name, e.g.
+        deployments_show), read from the events mart, whose `properties` jsonb holds
+        the event table's property columns. Property values come out as text.
+        - per="person": one row per (group_by properties..., person_id) with the
+          person's resolved user_id, the chosen users traits (user_traits maps an
+          output column to a trait column of the users mart; a trait the warehouse
+          lacks gives null), the latest non-null value of each `latest` property,
+          the event count (count_as) and the first and last times (first_as,
+          last_as).
+        - per="month" or per="day": one row per UTC period (event_month or
+          activity_date) and group_by properties, with distinct events (count_as)
+          and distinct persons (persons_as).
+        An event the warehouse has never seen gives an empty report, not an error.
+    -#}
+{%- set user_columns = [] -%}
+{%- if execute and per == "person" and user_traits -%}
+{%- for column in adapter.get_columns_in_relation(ref("users")) -%}
+{%- do user_columns.append(column.name) -%}
+{%- endfor -%}
+{%- endif -%}
+    with
+
+    events as (
+        select * from {{ ref("events") }}
+        where event_name = {{ segment_string_literal(event_name) }}
+    ),
+
+{%- if per == "person" %}
+
+        users as (
+            select * from {{ ref("users") }}
+        ),
+
+        report as (
+            select
+{%- for property in group_by %}
+                    events.properties ->> {{ segment_string_literal(property) }}
+                        as {{ segment_quote_identifier(property) }},
+{%- endfor %}
+{%- for property in latest %}
+                    (array_agg(
+                        events.properties ->> {{ segment_string_literal(property) }}
+                        order by events.occurred_at desc, events.event_id desc
+                    ) filter (
+                        where events.properties ? {{ segment_string_literal(property) }}
+                    ))[1] as {{ segment_quote_identifier(property) }},
+{%- endfor %}
+                events.person_id,
+                max(users.user_id) as user_id,
+{%- for output, trait in user_traits.items() %}
+{%- if trait in user_columns %}
+                        max(users.{{ segment_quote_identifier(trait) }}::text)
+                            as {{ segment_quote_identifier(output) }},
+                    {%- else %}
+                        null::text as {{ segment_quote_identifier(output) }},
+{%- endif %}
+{%- endfor %}
+                count(*) as {{ segment_quote_identifier(count_as) }},
+                min(events.occurred_at) as {{ segment_quote_identifier(first_as) }},
+                max(events.occurred_at) as {{ segment_quote_identifier(last_as) }}
+            from events
+            left join users on events.resolved_user_id = users.user_id
+            group by
+{%- for property in group_by %}
+                    events.properties ->> {{ segment_string_literal(property) }},
+                {%- endfor %}
+                events.person_id
+        )
+    {%- else %}
+{%- set period = "event_month" if per == "month" else "activity_date" %}
+
+        report as (
+            select
+{%- if per == "month" %}
+                    date_trunc('month', activity_date)::date as event_month,
+                {%- else %}
+                    activity_date,
+{%- endif %}
+{%- for property in group_by %}
+                    properties ->> {{ segment_string_literal(property) }}
+                        as {{ segment_quote_identifier(property) }},
+{%- endfor %}
+                count(distinct (source_schema, event_id)) as {{ segment_quote_identifier(count_as) }},
+                count(distinct person_id) as {{ segment_quote_identifier(persons_as) }}
+            from events
+            group by
+                1
+{%- for property in group_by %},
+                    properties ->> {{ segment_string_literal(property) }}
+{%- endfor %}
+        )
+{%- endif %}
+
+    select * from report
+{%- endmacro %}

@@ -1,0 +1,44 @@
+{% macro users_changed_sql(since) -%}
+    {#-
+        A parenthesised SQL subquery selecting `user_id`: the canonical and merged
+        user ids whose users row may have changed since `since` (a timestamptz
+        literal): persons whose events changed, users with newly staged identify
+        calls, ids whose alias component or exclusion changed (with their canonical
+        ids), and ids that appeared in Segment's users table.
+    -#}
+    (
+        select changed_persons.person_id as user_id
+        from ({{ changed_persons(since) }}) as changed_persons
+        union
+        select coalesce(merged.canonical_user_id, identifies.user_id) as user_id
+        from {{ ref("stg_segment__identifies") }} as identifies
+        left join {{ ref("int_user_ids_merged") }} as merged
+            on identifies.user_id = merged.user_id
+        where identifies.staged_at > {{ since }} and identifies.user_id is not null
+        union
+        select coalesce(merged.canonical_user_id, link.user_id) as user_id
+        from {{ ref("stg_segment__identifies") }} as identifies
+        inner join {{ ref("int_anonymous_ids_linked") }} as link
+            on identifies.anonymous_id = link.anonymous_id
+        left join {{ ref("int_user_ids_merged") }} as merged
+            on link.user_id = merged.user_id
+        where identifies.staged_at > {{ since }} and identifies.user_id is null
+        union
+        select merged.user_id
+        from {{ ref("int_user_ids_merged") }} as merged
+        where merged.changed_at > {{ since }}
+        union
+        select merged.canonical_user_id as user_id
+        from {{ ref("int_user_ids_merged") }} as merged
+        where merged.changed_at > {{ since }}
+        union
+        select segment_users.user_id
+        from {{ ref("stg_segment__users") }} as segment_users
+    {%- if is_incremental() %}
+            where not exists (
+                select 1 from {{ this }} as existing
+                where existing.user_id = segment_users.user_id
+            )
+    {%- endif %}
+    )
+{%- endmacro %}

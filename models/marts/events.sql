@@ -1,0 +1,299 @@
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="append",
+        indexes=[
+            {"columns": ["source_schema", "event_id"], "unique": True},
+            {"columns": ["device_key"]},
+            {"columns": ["person_id"]},
+            {"columns": ["session_id"]},
+            {"columns": ["activity_date"]},
+            {"columns": ["event_name", "activity_date"]},
+        ],
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }} as events"
+            " using ({{ changed_devices(run_state_since()) }}) as changed"
+            " where events.device_key = changed.device_key"
+            " and events.occurred_at >= changed.recompute_from{% endif %}",
+        ],
+        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+    )
+}}
+
+{#-
+    Every unique track, page and screen call with its identity and session. An
+    incremental run recomputes the events of each device in int_device_changes since
+    this model's last completed run from that device's recompute_from on (the
+    pre_hook deletes those rows first; recompute_from is always a session start, so
+    sessionizing from it gives what a full build gives), and adds new calls that
+    carry no id at all (they belong to no device or session).
+-#}
+{%- set since = run_state_since() %}
+{%- set timeout = var("session_timeout_minutes") | int %}
+
+with
+
+tracks as (
+    select * from {{ ref("stg_segment__tracks") }}
+),
+
+track_properties as (
+    select * from {{ ref("stg_segment__track_properties") }}
+),
+
+pages as (
+    select * from {{ ref("stg_segment__pages") }}
+),
+
+screens as (
+    select * from {{ ref("stg_segment__screens") }}
+),
+
+-- depends_on: {{ ref("int_device_changes") }}
+
+user_ids_merged as (
+    select * from {{ ref("int_user_ids_merged") }}
+),
+
+anonymous_ids_linked as (
+    select * from {{ ref("int_anonymous_ids_linked") }}
+),
+
+{%- if is_incremental() %}
+
+    changed_devices as (
+        {{ changed_devices(since) }}
+    ),
+
+    changed_anonymous_ids as (
+        select device_key as anonymous_id
+        from changed_devices
+        where device_key not like 'user:%'
+    ),
+
+    changed_user_ids as (
+        select substr(device_key, 6) as user_id
+        from changed_devices
+        where device_key like 'user:%'
+    ),
+{%- endif %}
+
+calls as (
+    {%- for kind in ["track", "page", "screen"] %}
+        {%- set relation = kind ~ "s" %}
+        select
+            {{ relation }}.event_id,
+            {{ relation }}.source_schema,
+            '{{ kind }}' as event_type,
+            {%- if kind == "track" %}
+                coalesce(track_properties.event_name, tracks.event_name) as event_name,
+                tracks.event_text,
+                tracks.context_page_url as page_url,
+                tracks.context_page_path as page_path,
+                tracks.context_page_referrer as referrer,
+                tracks.context_campaign_source as utm_source,
+                tracks.context_campaign_medium as utm_medium,
+                tracks.context_campaign_name as utm_campaign,
+                coalesce(track_properties.properties, '{}'::jsonb) as properties,
+            {%- elif kind == "page" %}
+                'page_view' as event_name,
+                pages.page_name as event_text,
+                pages.page_url,
+                pages.page_path,
+                pages.page_referrer as referrer,
+                pages.context_campaign_source as utm_source,
+                pages.context_campaign_medium as utm_medium,
+                pages.context_campaign_name as utm_campaign,
+                pages.properties,
+            {%- else %}
+                'screen_view' as event_name,
+                screens.screen_name as event_text,
+                null::text as page_url,
+                null::text as page_path,
+                null::text as referrer,
+                null::text as utm_source,
+                null::text as utm_medium,
+                null::text as utm_campaign,
+                screens.properties,
+            {%- endif %}
+            {{ relation }}.anonymous_id,
+            {{ relation }}.user_id,
+            coalesce(
+                {{ relation }}.anonymous_id, 'user:' || {{ relation }}.user_id
+            ) as device_key,
+            {{ relation }}.occurred_at,
+            {{ relation }}.received_at,
+            {{ relation }}.loaded_at
+        from
+            {{ relation }}
+        {%- if kind == "track" %}
+        left join track_properties
+            on
+                tracks.source_schema = track_properties.source_schema
+                and tracks.event_id = track_properties.event_id
+        {%- endif %}
+        {%- if is_incremental() %}
+            where
+                {{ relation }}.anonymous_id in (
+                    select changed_anonymous_ids.anonymous_id
+                    from changed_anonymous_ids
+                )
+                or (
+                    {{ relation }}.anonymous_id is null
+                    and {{ relation }}.user_id in (
+                        select changed_user_ids.user_id from changed_user_ids
+                    )
+                )
+                or (
+                    {{ relation }}.anonymous_id is null
+                    and {{ relation }}.user_id is null
+                    and {{ relation }}.staged_at > {{ since }}
+                )
+        {%- endif %}
+        {{ "union all" if not loop.last }}
+    {%- endfor %}
+),
+
+{%- if is_incremental() %}
+
+    changed_calls as (
+        select calls.*
+        from calls
+        left join changed_devices
+            on calls.device_key = changed_devices.device_key
+        where
+            calls.occurred_at >= changed_devices.recompute_from
+            or calls.device_key is null
+    ),
+{%- endif %}
+
+resolved as (
+    select
+        calls.*,
+        case
+            when calls.user_id is not null
+                then coalesce(merged_user.canonical_user_id, calls.user_id)
+            else coalesce(merged_link.canonical_user_id, link.user_id)
+        end as resolved_user_id,
+        case
+            when calls.user_id is not null
+                then coalesce(merged_user.is_excluded, false)
+            else coalesce(merged_link.is_excluded, false)
+        end as is_excluded
+    from {{ "changed_calls" if is_incremental() else "calls" }} as calls
+    left join user_ids_merged as merged_user
+        on calls.user_id = merged_user.user_id
+    left join anonymous_ids_linked as link
+        on calls.user_id is null and calls.anonymous_id = link.anonymous_id
+    left join user_ids_merged as merged_link
+        on link.user_id = merged_link.user_id
+),
+
+included as (
+    select
+        *,
+        coalesce(resolved_user_id, anonymous_id) as person_id
+    from resolved
+    where not is_excluded
+),
+
+gaps as (
+    select
+        *,
+        coalesce(
+            occurred_at - lag(occurred_at) over device_timeline
+            > interval '{{ timeout }} minutes',
+            true
+        ) as is_session_start
+    from included
+    where device_key is not null
+    window device_timeline as (
+        partition by device_key
+        order by occurred_at asc, event_id asc, source_schema asc
+    )
+),
+
+numbered as (
+    select
+        *,
+        count(*) filter (where is_session_start) over device_timeline
+            as device_session_index
+    from gaps
+    window device_timeline as (
+        partition by device_key
+        order by occurred_at asc, event_id asc, source_schema asc
+        rows between unbounded preceding and current row
+    )
+),
+
+sessionized as (
+    select
+        *,
+        md5(
+            device_key
+            || '|'
+            || first_value(source_schema) over device_session
+            || '|'
+            || first_value(event_id) over device_session
+        ) as session_id
+    from numbered
+    window device_session as (
+        partition by device_key, device_session_index
+        order by occurred_at asc, event_id asc, source_schema asc
+    )
+),
+
+all_events as (
+    select
+        event_id,
+        source_schema,
+        event_type,
+        event_name,
+        event_text,
+        anonymous_id,
+        user_id,
+        resolved_user_id,
+        person_id,
+        device_key,
+        session_id,
+        page_url,
+        page_path,
+        referrer,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        properties,
+        (occurred_at at time zone 'UTC')::date as activity_date,
+        occurred_at,
+        received_at,
+        loaded_at
+    from sessionized
+    union all
+    select
+        event_id,
+        source_schema,
+        event_type,
+        event_name,
+        event_text,
+        anonymous_id,
+        user_id,
+        resolved_user_id,
+        person_id,
+        device_key,
+        null as session_id,
+        page_url,
+        page_path,
+        referrer,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        properties,
+        (occurred_at at time zone 'UTC')::date as activity_date,
+        occurred_at,
+        received_at,
+        loaded_at
+    from included
+    where device_key is null
+)
+
+select * from all_events

@@ -1,0 +1,60 @@
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="append",
+        indexes=[{"columns": ["event_month", "event_name"], "unique": True}],
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where event_month in"
+            " (select date_trunc('month', activity_date)::date"
+            " from ({{ changed_dates(run_state_since()) }}) as changed)"
+            "{% endif %}",
+        ],
+        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+    )
+}}
+
+{#-
+    Events and distinct persons per UTC calendar month and event name. An
+    incremental run rebuilds the months holding a day whose events changed since its
+    last completed run (distinct persons do not add up across days).
+-#}
+{%- set since = run_state_since() %}
+
+-- depends_on: {{ ref("int_device_changes") }}
+-- depends_on: {{ ref("stg_segment__tracks") }}
+-- depends_on: {{ ref("stg_segment__pages") }}
+-- depends_on: {{ ref("stg_segment__screens") }}
+
+with
+
+events as (
+    select * from {{ ref("events") }}
+),
+
+{%- if is_incremental() %}
+
+    changed_months as (
+        select distinct date_trunc('month', changed.activity_date)::date as event_month
+        from ({{ changed_dates(since) }}) as changed
+    ),
+{%- endif %}
+
+counted as (
+    select
+        events.event_name,
+        date_trunc('month', events.activity_date)::date as event_month,
+        count(*) as event_count,
+        count(distinct events.person_id) as person_count
+    from events
+    {%- if is_incremental() %}
+        where
+            events.activity_date
+            >= (select min(changed_months.event_month) from changed_months)
+            and date_trunc('month', events.activity_date)::date in (
+                select changed_months.event_month from changed_months
+            )
+    {%- endif %}
+    group by events.event_name, date_trunc('month', events.activity_date)
+)
+
+select * from counted

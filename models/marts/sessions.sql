@@ -1,0 +1,186 @@
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="append",
+        indexes=[
+            {"columns": ["session_id"], "unique": True},
+            {"columns": ["person_id"]},
+            {"columns": ["started_at"]},
+        ],
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }} as sessions"
+            " using ({{ changed_persons(run_state_since()) }}) as changed"
+            " where sessions.person_id = changed.person_id"
+            " and sessions.started_at >= changed.recompute_from{% endif %}",
+        ],
+        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+    )
+}}
+
+{#-
+    Sessions (SPEC 5) summarised from the events mart, which already assigns each
+    event its session. An incremental run rebuilds, for each person a changed device
+    left or joined, the sessions that start at or after the person's recompute_from
+    (the pre_hook deletes them first). Sessions before that point are untouched, so
+    the rebuilt ones are numbered after the ones that remain.
+-#}
+{%- set since = run_state_since() %}
+
+-- depends_on: {{ ref("int_device_changes") }}
+
+with
+
+events as (
+    select * from {{ ref("events") }}
+),
+
+changed_persons as (
+    {%- if is_incremental() %}
+        {{ changed_persons(since) }}
+    {%- else %}
+        select
+            null::text as person_id,
+            '-infinity'::timestamptz as recompute_from
+    {%- endif %}
+),
+
+sessions_kept as (
+    {%- if is_incremental() %}
+        select
+            person_id,
+            count(*) as sessions_before
+        from {{ this }}
+        where person_id in (select changed_persons.person_id from changed_persons)
+        group by person_id
+    {%- else %}
+        select
+            null::text as person_id,
+            0::bigint as sessions_before
+        where false
+    {%- endif %}
+),
+
+session_events as (
+    select *
+    from events
+    where
+        session_id is not null
+        {%- if is_incremental() %}
+            and session_id in (
+                select changed_events.session_id
+                from events as changed_events
+                inner join changed_persons
+                    on
+                        changed_events.person_id = changed_persons.person_id
+                        and changed_events.occurred_at
+                        >= changed_persons.recompute_from
+            )
+        {%- endif %}
+),
+
+ordered_events as (
+    select
+        *,
+        row_number() over session_order as position_in_session,
+        count(*) filter (where event_type = 'page') over session_order as page_number,
+        count(*) filter (where event_type = 'page') over whole_session
+            as page_view_count,
+        count(resolved_user_id) over session_order as resolved_number,
+        count(resolved_user_id) over whole_session as resolved_count
+    from session_events
+    window
+        session_order as (
+            partition by session_id
+            order by occurred_at asc, event_id asc
+            rows between unbounded preceding and current row
+        ),
+        whole_session as (partition by session_id)
+),
+
+summarised as (
+    select
+        session_id,
+        min(device_key) as device_key,
+        -- the latest resolved user id, the first event's ids and attribution
+        max(resolved_user_id) filter (
+            where resolved_user_id is not null and resolved_number = resolved_count
+        ) as resolved_user_id,
+        max(anonymous_id) filter (where position_in_session = 1) as anonymous_id,
+        max(source_schema) filter (where position_in_session = 1) as source_schema,
+        max(page_path) filter (
+            where event_type = 'page' and page_number = 1
+        ) as landing_page_path,
+        max(page_path) filter (
+            where event_type = 'page' and page_number = page_view_count
+        ) as exit_page_path,
+        max(referrer) filter (where position_in_session = 1) as referrer,
+        max(utm_source) filter (where position_in_session = 1) as utm_source,
+        max(utm_medium) filter (where position_in_session = 1) as utm_medium,
+        max(utm_campaign) filter (where position_in_session = 1) as utm_campaign,
+        count(*) as event_count,
+        max(page_view_count) as page_view_count,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at
+    from ordered_events
+    group by session_id
+),
+
+with_person as (
+    select
+        *,
+        coalesce(resolved_user_id, anonymous_id) as person_id
+    from summarised
+),
+
+rebuilt as (
+    select
+        with_person.*,
+        coalesce(sessions_kept.sessions_before, 0) as sessions_before
+    from with_person
+    left join sessions_kept on with_person.person_id = sessions_kept.person_id
+    {%- if is_incremental() %}
+        where exists (
+            select 1 from changed_persons
+            where
+                changed_persons.person_id = with_person.person_id
+                and changed_persons.recompute_from <= with_person.started_at
+        )
+    {%- endif %}
+),
+
+numbered as (
+    select
+        *,
+        sessions_before + row_number() over (
+            partition by person_id order by started_at asc, session_id asc
+        ) as session_number,
+        extract(epoch from ended_at - started_at)::bigint as duration_seconds,
+        (started_at at time zone 'UTC')::date as session_date
+    from rebuilt
+),
+
+final_columns as (
+    select
+        session_id,
+        person_id,
+        resolved_user_id,
+        anonymous_id,
+        device_key,
+        source_schema,
+        landing_page_path,
+        exit_page_path,
+        referrer,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        session_number,
+        duration_seconds,
+        event_count,
+        page_view_count,
+        session_date,
+        started_at,
+        ended_at
+    from numbered
+)
+
+select * from final_columns

@@ -1,0 +1,232 @@
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="append",
+        on_schema_change="append_new_columns",
+        indexes=[{"columns": ["user_id"], "unique": True}],
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where user_id in"
+            " (select user_id from {{ users_changed_sql(run_state_since()) }}"
+            " as changed){% endif %}",
+        ],
+        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+    )
+}}
+
+{#-
+    One row per canonical user id (SPEC 5): activity from the events and sessions
+    marts, merged ids from the alias components, and every identify trait column
+    with its latest non-null value over the identify calls resolved to the user.
+    An incremental run rebuilds the users whose events, identify calls, alias
+    component or Segment users row changed since its last completed run.
+-#}
+{%- set since = run_state_since() %}
+
+-- depends_on: {{ ref("int_device_changes") }}
+{%- set base_columns = [
+    "message_id", "source_schema", "anonymous_id", "user_id", "occurred_at",
+    "event_timestamp", "sent_at", "original_timestamp", "received_at", "loaded_at",
+    "staged_at",
+] %}
+{%- set own_columns = [
+    "user_id", "merged_user_ids", "event_count", "session_count", "identify_count",
+    "first_seen_at", "last_seen_at",
+] %}
+{%- set traits = [] %}
+{%- if execute %}
+    {%- for column in adapter.get_columns_in_relation(ref("stg_segment__identifies")) %}
+        {%- if column.name not in base_columns %}
+            {%- do traits.append(column.name) %}
+        {%- endif %}
+    {%- endfor %}
+{%- endif %}
+
+with
+
+events as (
+    select * from {{ ref("events") }}
+),
+
+sessions as (
+    select * from {{ ref("sessions") }}
+),
+
+identifies as (
+    select * from {{ ref("stg_segment__identifies") }}
+),
+
+segment_users as (
+    select * from {{ ref("stg_segment__users") }}
+),
+
+user_ids_merged as not materialized (
+    select * from {{ ref("int_user_ids_merged") }}
+),
+
+anonymous_ids_linked as (
+    select * from {{ ref("int_anonymous_ids_linked") }}
+),
+
+resolved_identifies as (
+    select
+        identifies.*,
+        case
+            when identifies.user_id is not null
+                then coalesce(merged_user.canonical_user_id, identifies.user_id)
+            else coalesce(merged_link.canonical_user_id, link.user_id)
+        end as resolved_user_id,
+        case
+            when identifies.user_id is not null
+                then coalesce(merged_user.is_excluded, false)
+            else coalesce(merged_link.is_excluded, false)
+        end as is_excluded
+    from identifies
+    left join user_ids_merged as merged_user
+        on identifies.user_id = merged_user.user_id
+    left join anonymous_ids_linked as link
+        on identifies.user_id is null and identifies.anonymous_id = link.anonymous_id
+    left join user_ids_merged as merged_link
+        on link.user_id = merged_link.user_id
+),
+
+segment_users_resolved as (
+    select
+        coalesce(merged.canonical_user_id, segment_users.user_id) as user_id,
+        coalesce(merged.is_excluded, false) as is_excluded
+    from segment_users
+    left join user_ids_merged as merged
+        on segment_users.user_id = merged.user_id
+),
+
+{%- if is_incremental() %}
+
+    selected_users as (
+        select changed.user_id
+        from {{ users_changed_sql(since) }} as changed
+        where
+            exists (
+                select 1 from events
+                where
+                    events.person_id = changed.user_id
+                    and events.resolved_user_id is not null
+            )
+            or exists (
+                select 1 from resolved_identifies
+                where
+                    resolved_identifies.resolved_user_id = changed.user_id
+                    and not resolved_identifies.is_excluded
+            )
+            or exists (
+                select 1 from user_ids_merged
+                where
+                    user_ids_merged.canonical_user_id = changed.user_id
+                    and not user_ids_merged.is_excluded
+            )
+            or exists (
+                select 1 from segment_users_resolved
+                where
+                    segment_users_resolved.user_id = changed.user_id
+                    and not segment_users_resolved.is_excluded
+            )
+    ),
+{%- else %}
+
+    selected_users as (
+        select resolved_user_id as user_id
+        from events
+        where resolved_user_id is not null
+        union
+        select resolved_user_id as user_id
+        from resolved_identifies
+        where resolved_user_id is not null and not is_excluded
+        union
+        select canonical_user_id as user_id
+        from user_ids_merged
+        where not is_excluded
+        union
+        select user_id
+        from segment_users_resolved
+        where not is_excluded
+    ),
+{%- endif %}
+
+merged_ids as (
+    select
+        canonical_user_id as user_id,
+        array_agg(user_id order by user_id) as merged_user_ids
+    from user_ids_merged
+    where user_id != canonical_user_id
+    group by canonical_user_id
+),
+
+activity as (
+    select
+        events.resolved_user_id as user_id,
+        count(*) as event_count,
+        min(events.occurred_at) as first_seen_at,
+        max(events.occurred_at) as last_seen_at
+    from events
+    inner join selected_users on events.person_id = selected_users.user_id
+    where events.resolved_user_id is not null
+    group by events.resolved_user_id
+),
+
+session_counts as (
+    select
+        sessions.resolved_user_id as user_id,
+        count(*) as session_count
+    from sessions
+    inner join selected_users on sessions.person_id = selected_users.user_id
+    where sessions.resolved_user_id is not null
+    group by sessions.resolved_user_id
+),
+
+latest_traits as (
+    select
+        resolved_identifies.resolved_user_id as user_id,
+        {%- for trait in traits %}
+            (
+                array_agg(
+                    resolved_identifies.{{ segment_quote_identifier(trait) }}
+                    order by
+                        resolved_identifies.occurred_at desc,
+                        resolved_identifies.message_id desc
+                )
+                filter (
+                    where resolved_identifies.{{ segment_quote_identifier(trait) }}
+                    is not null
+                )
+            )[1] as {{ segment_quote_identifier(
+                "trait_" ~ trait if trait in own_columns else trait
+            ) }},
+        {%- endfor %}
+        count(*) as identify_count
+    from resolved_identifies
+    inner join selected_users
+        on resolved_identifies.resolved_user_id = selected_users.user_id
+    where not resolved_identifies.is_excluded
+    group by resolved_identifies.resolved_user_id
+),
+
+joined as (
+    select
+        selected_users.user_id,
+        coalesce(merged_ids.merged_user_ids, array[]::text[]) as merged_user_ids,
+        {%- for trait in traits %}
+            latest_traits.{{ segment_quote_identifier(
+                "trait_" ~ trait if trait in own_columns else trait
+            ) }},
+        {%- endfor %}
+        coalesce(activity.event_count, 0) as event_count,
+        coalesce(session_counts.session_count, 0) as session_count,
+        coalesce(latest_traits.identify_count, 0) as identify_count,
+        activity.first_seen_at,
+        activity.last_seen_at
+    from selected_users
+    left join merged_ids on selected_users.user_id = merged_ids.user_id
+    left join activity on selected_users.user_id = activity.user_id
+    left join session_counts on selected_users.user_id = session_counts.user_id
+    left join latest_traits on selected_users.user_id = latest_traits.user_id
+)
+
+select * from joined
