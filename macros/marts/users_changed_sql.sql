@@ -13,7 +13,7 @@
         select coalesce(merged.canonical_user_id, identifies.user_id) as user_id
         from {{ ref("stg_segment__identifies") }} as identifies
         left join {{ ref("int_user_ids_merged") }} as merged
-            on identifies.user_id = merged.user_id
+            on identifies.user_id = merged.user_id and not merged.is_anonymous_id
         where identifies.staged_at > {{ since }} and identifies.user_id is not null
         union
         select coalesce(merged.canonical_user_id, link.user_id) as user_id
@@ -21,7 +21,15 @@
         inner join {{ ref("int_anonymous_ids_linked") }} as link
             on identifies.anonymous_id = link.anonymous_id
         left join {{ ref("int_user_ids_merged") }} as merged
-            on link.user_id = merged.user_id
+            on link.user_id = merged.user_id and not merged.is_anonymous_id
+        where identifies.staged_at > {{ since }} and identifies.user_id is null
+        union
+        select device_alias.canonical_user_id as user_id
+        from {{ ref("stg_segment__identifies") }} as identifies
+        inner join {{ ref("int_user_ids_merged") }} as device_alias
+            on
+                identifies.anonymous_id = device_alias.user_id
+                and device_alias.is_anonymous_id
         where identifies.staged_at > {{ since }} and identifies.user_id is null
         union
         select merged.user_id

@@ -13,10 +13,9 @@
 }}
 
 {#-
-    Identity rules 2 and 3: the user id each anonymous id (device) follows. A call
-    or identify carrying both ids is a link; the most recent link wins (by
-    occurred_at, then id). An alias whose previous_id is the call's own anonymous id
-    links the device only while it has no link of the first kind (link_rank 0 < 1).
+    Identity rule 3: the user id each anonymous id (device) follows. A call or
+    identify carrying both ids is a link; the most recent link wins (by occurred_at,
+    then id). Devices linked only by an alias (rule 2) are in int_user_ids_merged.
     Links only accumulate, so an incremental run compares the latest new link of
     each device with the stored one and keeps the later: the same result in any
     load order. user_changed_at is the run in which the device last moved to another
@@ -42,15 +41,10 @@ identifies as (
     select * from {{ ref("stg_segment__identifies") }}
 ),
 
-aliases as (
-    select * from {{ ref("stg_segment__aliases") }}
-),
-
 new_links as (
     select
         anonymous_id,
         user_id,
-        1 as link_rank,
         occurred_at as linked_at,
         event_id as link_id
     from tracks
@@ -59,7 +53,6 @@ new_links as (
     select
         anonymous_id,
         user_id,
-        1 as link_rank,
         occurred_at as linked_at,
         event_id as link_id
     from pages
@@ -68,7 +61,6 @@ new_links as (
     select
         anonymous_id,
         user_id,
-        1 as link_rank,
         occurred_at as linked_at,
         event_id as link_id
     from screens
@@ -77,24 +69,10 @@ new_links as (
     select
         anonymous_id,
         user_id,
-        1 as link_rank,
         occurred_at as linked_at,
         message_id as link_id
     from identifies
     where anonymous_id is not null and user_id is not null and staged_at > {{ since }}
-    union all
-    select
-        anonymous_id,
-        user_id,
-        0 as link_rank,
-        occurred_at as linked_at,
-        message_id as link_id
-    from aliases
-    where
-        anonymous_id is not null
-        and user_id is not null
-        and previous_id = anonymous_id
-        and staged_at > {{ since }}
 ),
 
 latest_new_link as (
@@ -102,7 +80,6 @@ latest_new_link as (
     from new_links
     order by
         anonymous_id asc,
-        link_rank desc,
         linked_at desc,
         link_id desc,
         user_id desc
@@ -112,7 +89,6 @@ changed as (
     select
         latest_new_link.anonymous_id,
         latest_new_link.user_id,
-        latest_new_link.link_rank,
         latest_new_link.link_id,
         latest_new_link.linked_at,
         {%- if is_incremental() %}
@@ -132,12 +108,10 @@ changed as (
         where
             previous.anonymous_id is null
             or (
-                latest_new_link.link_rank,
                 latest_new_link.linked_at,
                 latest_new_link.link_id,
                 latest_new_link.user_id
             ) > (
-                previous.link_rank,
                 previous.linked_at,
                 previous.link_id,
                 previous.user_id

@@ -52,7 +52,7 @@ reasons as (
     -- one branch per staging table, so that each uses its own indexes
     {%- for calls in ["tracks", "pages", "screens"] %}
         select
-            coalesce(anonymous_id, 'user:' || user_id) as device_key,
+            device_key,
             case
                 when user_id in (select changed_user_ids.user_id from changed_user_ids)
                     then '-infinity'::timestamptz
@@ -65,7 +65,7 @@ reasons as (
         union all
     {%- endfor %}
     select
-        coalesce(tracks.anonymous_id, 'user:' || tracks.user_id) as device_key,
+        tracks.device_key,
         tracks.occurred_at as recompute_from
     from track_properties
     inner join tracks
@@ -73,6 +73,12 @@ reasons as (
             track_properties.source_schema = tracks.source_schema
             and track_properties.event_id = tracks.event_id
     where track_properties.staged_at > {{ since }}
+    union all
+    select
+        user_id as device_key,
+        '-infinity'::timestamptz as recompute_from
+    from user_ids_merged
+    where is_anonymous_id and changed_at > {{ since }}
     union all
     select
         anonymous_id as device_key,

@@ -12,9 +12,15 @@
 }}
 
 {#-
-    Alias components are recomputed in full on every run (alias calls are rare);
-    only ids whose canonical id or exclusion changed are written, stamped with this
-    run, so that downstream models recompute just what those ids touch.
+    Identity rules 2 and 5 over alias calls. A previous_id is a device's anonymous id
+    when it is the alias call's own anonymous_id, or when it is some call's
+    anonymous_id and never anyone's user_id; such an id links that device to the
+    alias's user (is_anonymous_id rows), used only while the device has no link of
+    rule 3. Every other previous_id is a user id: user ids linked by aliases form
+    components whose canonical id is the user_id of the most recent alias call.
+    Everything is recomputed on every run (alias calls are rare); only rows whose
+    values changed are written, stamped with this run, so that downstream models
+    recompute just what those ids touch.
 -#}
 {%- set excluded = var("excluded_user_ids") %}
 
@@ -24,8 +30,44 @@ aliases as (
     select * from {{ ref("stg_segment__aliases") }}
 ),
 
+previous_ids as (
+    select distinct
+        previous_id,
+        previous_id = anonymous_id as is_own_anonymous_id
+    from aliases
+    where user_id is not null and previous_id is not null
+),
+
+anonymous_previous_ids as (
+    select previous_ids.previous_id
+    from previous_ids
+    group by previous_ids.previous_id
+    having
+        bool_or(previous_ids.is_own_anonymous_id)
+        or (
+            (
+                {%- for calls in ["tracks", "pages", "screens"] %}
+                    exists (
+                        select 1 from {{ ref("stg_segment__" ~ calls) }} as calls
+                        where calls.device_key = previous_ids.previous_id
+                    )
+                    or
+                {%- endfor %}
+                exists (
+                    select 1 from {{ ref("stg_segment__identifies") }} as identifies
+                    where identifies.anonymous_id = previous_ids.previous_id
+                )
+            )
+            {%- for calls in ["tracks", "pages", "screens", "identifies", "aliases"] %}
+                and not exists (
+                    select 1 from {{ ref("stg_segment__" ~ calls) }} as calls
+                    where calls.user_id = previous_ids.previous_id
+                )
+            {%- endfor %}
+        )
+),
+
 user_links as (
-    -- a previous_id that is the call's own anonymous id links a device, not a user
     select
         user_id,
         previous_id
@@ -33,7 +75,23 @@ user_links as (
     where
         user_id is not null
         and previous_id is not null
-        and previous_id is distinct from anonymous_id
+        and previous_id not in (
+            select anonymous_previous_ids.previous_id from anonymous_previous_ids
+        )
+),
+
+device_aliases as (
+    -- the most recent alias of each anonymous previous_id
+    select distinct on (previous_id)
+        previous_id as anonymous_id,
+        user_id
+    from aliases
+    where
+        user_id is not null
+        and previous_id in (
+            select anonymous_previous_ids.previous_id from anonymous_previous_ids
+        )
+    order by previous_id asc, occurred_at desc, message_id desc
 ),
 
 excluded_ids as (
@@ -60,6 +118,7 @@ nodes as (
         -- keeps ids that left excluded_user_ids, so that they are un-excluded
         union
         select user_id from {{ this }}
+        where not is_anonymous_id
     {%- endif %}
 ),
 
@@ -110,7 +169,7 @@ latest_alias_per_component as (
         aliases.message_id desc
 ),
 
-resolved as (
+resolved_users as (
     select
         components.user_id,
         components.is_excluded,
@@ -120,10 +179,32 @@ resolved as (
         on components.component_id = latest.component_id
 ),
 
+resolved as (
+    select
+        user_id,
+        canonical_user_id,
+        false as is_anonymous_id,
+        is_excluded
+    from resolved_users
+    where
+        user_id not in (
+            select anonymous_previous_ids.previous_id from anonymous_previous_ids
+        )
+    union all
+    select
+        device_aliases.anonymous_id as user_id,
+        resolved_users.canonical_user_id,
+        true as is_anonymous_id,
+        resolved_users.is_excluded
+    from device_aliases
+    inner join resolved_users on device_aliases.user_id = resolved_users.user_id
+),
+
 changed as (
     select
         resolved.user_id,
         resolved.canonical_user_id,
+        resolved.is_anonymous_id,
         resolved.is_excluded,
         {{ segment_staged_at() }} as changed_at
     from
@@ -134,6 +215,7 @@ changed as (
         where
             previous.user_id is null
             or previous.canonical_user_id != resolved.canonical_user_id
+            or previous.is_anonymous_id != resolved.is_anonymous_id
             or previous.is_excluded != resolved.is_excluded
     {%- endif %}
 )

@@ -31,11 +31,11 @@
 
 with
 
-events as (
+events as not materialized (
     select * from {{ ref("events") }}
 ),
 
-person_days as (
+person_days as not materialized (
     select * from {{ ref("int_person_days") }}
 ),
 

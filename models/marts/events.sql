@@ -4,7 +4,7 @@
         incremental_strategy="append",
         indexes=[
             {"columns": ["source_schema", "event_id"], "unique": True},
-            {"columns": ["device_key"]},
+            {"columns": ["device_key", "occurred_at"]},
             {"columns": ["person_id"]},
             {"columns": ["session_id"]},
             {"columns": ["activity_date"]},
@@ -64,108 +64,78 @@ anonymous_ids_linked as (
     changed_devices as (
         {{ changed_devices(since) }}
     ),
-
-    changed_anonymous_ids as (
-        select device_key as anonymous_id
-        from changed_devices
-        where device_key not like 'user:%'
-    ),
-
-    changed_user_ids as (
-        select substr(device_key, 6) as user_id
-        from changed_devices
-        where device_key like 'user:%'
-    ),
 {%- endif %}
 
 calls as (
+    {%- set parts = ["changed", "idless"] if is_incremental() else ["all"] %}
     {%- for kind in ["track", "page", "screen"] %}
         {%- set relation = kind ~ "s" %}
-        select
-            {{ relation }}.event_id,
-            {{ relation }}.source_schema,
-            '{{ kind }}' as event_type,
+        {%- set last_kind = loop.last %}
+        {%- for part in parts %}
+            select
+                {{ relation }}.event_id,
+                {{ relation }}.source_schema,
+                '{{ kind }}' as event_type,
+                {%- if kind == "track" %}
+                    coalesce(track_properties.event_name, tracks.event_name)
+                        as event_name,
+                    tracks.event_text,
+                    tracks.context_page_url as page_url,
+                    tracks.context_page_path as page_path,
+                    tracks.context_page_referrer as referrer,
+                    tracks.context_campaign_source as utm_source,
+                    tracks.context_campaign_medium as utm_medium,
+                    tracks.context_campaign_name as utm_campaign,
+                    coalesce(track_properties.properties, '{}'::jsonb) as properties,
+                {%- elif kind == "page" %}
+                    'page_view' as event_name,
+                    pages.page_name as event_text,
+                    pages.page_url,
+                    pages.page_path,
+                    pages.page_referrer as referrer,
+                    pages.context_campaign_source as utm_source,
+                    pages.context_campaign_medium as utm_medium,
+                    pages.context_campaign_name as utm_campaign,
+                    pages.properties,
+                {%- else %}
+                    'screen_view' as event_name,
+                    screens.screen_name as event_text,
+                    null::text as page_url,
+                    null::text as page_path,
+                    null::text as referrer,
+                    null::text as utm_source,
+                    null::text as utm_medium,
+                    null::text as utm_campaign,
+                    screens.properties,
+                {%- endif %}
+                {{ relation }}.anonymous_id,
+                {{ relation }}.user_id,
+                {{ relation }}.device_key,
+                {{ relation }}.occurred_at,
+                {{ relation }}.received_at,
+                {{ relation }}.loaded_at
+            from
+                {{ relation }}
             {%- if kind == "track" %}
-                coalesce(track_properties.event_name, tracks.event_name) as event_name,
-                tracks.event_text,
-                tracks.context_page_url as page_url,
-                tracks.context_page_path as page_path,
-                tracks.context_page_referrer as referrer,
-                tracks.context_campaign_source as utm_source,
-                tracks.context_campaign_medium as utm_medium,
-                tracks.context_campaign_name as utm_campaign,
-                coalesce(track_properties.properties, '{}'::jsonb) as properties,
-            {%- elif kind == "page" %}
-                'page_view' as event_name,
-                pages.page_name as event_text,
-                pages.page_url,
-                pages.page_path,
-                pages.page_referrer as referrer,
-                pages.context_campaign_source as utm_source,
-                pages.context_campaign_medium as utm_medium,
-                pages.context_campaign_name as utm_campaign,
-                pages.properties,
-            {%- else %}
-                'screen_view' as event_name,
-                screens.screen_name as event_text,
-                null::text as page_url,
-                null::text as page_path,
-                null::text as referrer,
-                null::text as utm_source,
-                null::text as utm_medium,
-                null::text as utm_campaign,
-                screens.properties,
+            left join track_properties
+                on
+                    tracks.source_schema = track_properties.source_schema
+                    and tracks.event_id = track_properties.event_id
             {%- endif %}
-            {{ relation }}.anonymous_id,
-            {{ relation }}.user_id,
-            coalesce(
-                {{ relation }}.anonymous_id, 'user:' || {{ relation }}.user_id
-            ) as device_key,
-            {{ relation }}.occurred_at,
-            {{ relation }}.received_at,
-            {{ relation }}.loaded_at
-        from
-            {{ relation }}
-        {%- if kind == "track" %}
-        left join track_properties
-            on
-                tracks.source_schema = track_properties.source_schema
-                and tracks.event_id = track_properties.event_id
-        {%- endif %}
-        {%- if is_incremental() %}
-            where
-                {{ relation }}.anonymous_id in (
-                    select changed_anonymous_ids.anonymous_id
-                    from changed_anonymous_ids
-                )
-                or (
-                    {{ relation }}.anonymous_id is null
-                    and {{ relation }}.user_id in (
-                        select changed_user_ids.user_id from changed_user_ids
-                    )
-                )
-                or (
-                    {{ relation }}.anonymous_id is null
-                    and {{ relation }}.user_id is null
+            {%- if part == "changed" %}
+                inner join changed_devices
+                    on
+                        {{ relation }}.device_key = changed_devices.device_key
+                        and {{ relation }}.occurred_at >= changed_devices.recompute_from
+            {%- elif part == "idless" %}
+                where
+                    {{ relation }}.device_key is null
                     and {{ relation }}.staged_at > {{ since }}
-                )
-        {%- endif %}
-        {{ "union all" if not loop.last }}
+            {%- endif %}
+            {{ "union all" if not (loop.last and last_kind) }}
+        {%- endfor %}
     {%- endfor %}
 ),
-
-{%- if is_incremental() %}
-
-    changed_calls as (
-        select calls.*
-        from calls
-        left join changed_devices
-            on calls.device_key = changed_devices.device_key
-        where
-            calls.occurred_at >= changed_devices.recompute_from
-            or calls.device_key is null
-    ),
-{%- endif %}
 
 resolved as (
     select
@@ -173,20 +143,29 @@ resolved as (
         case
             when calls.user_id is not null
                 then coalesce(merged_user.canonical_user_id, calls.user_id)
-            else coalesce(merged_link.canonical_user_id, link.user_id)
+            when link.user_id is not null
+                then coalesce(merged_link.canonical_user_id, link.user_id)
+            else device_alias.canonical_user_id
         end as resolved_user_id,
         case
             when calls.user_id is not null
                 then coalesce(merged_user.is_excluded, false)
-            else coalesce(merged_link.is_excluded, false)
+            when link.user_id is not null
+                then coalesce(merged_link.is_excluded, false)
+            else coalesce(device_alias.is_excluded, false)
         end as is_excluded
-    from {{ "changed_calls" if is_incremental() else "calls" }} as calls
+    from calls
     left join user_ids_merged as merged_user
-        on calls.user_id = merged_user.user_id
+        on calls.user_id = merged_user.user_id and not merged_user.is_anonymous_id
     left join anonymous_ids_linked as link
         on calls.user_id is null and calls.anonymous_id = link.anonymous_id
     left join user_ids_merged as merged_link
-        on link.user_id = merged_link.user_id
+        on link.user_id = merged_link.user_id and not merged_link.is_anonymous_id
+    left join user_ids_merged as device_alias
+        on
+            calls.user_id is null
+            and calls.anonymous_id = device_alias.user_id
+            and device_alias.is_anonymous_id
 ),
 
 included as (
@@ -206,18 +185,28 @@ gaps as (
             true
         ) as is_session_start
     from included
-    where device_key is not null
     window device_timeline as (
         partition by device_key
         order by occurred_at asc, event_id asc, source_schema asc
     )
 ),
 
-numbered as (
+session_starts as (
+    -- the latest session start so far on the device, found in the same sort: start
+    -- keys begin with their fixed-width time, so the greatest is the latest one
     select
         *,
-        count(*) filter (where is_session_start) over device_timeline
-            as device_session_index
+        max(
+            case
+                when is_session_start
+                    then
+                        to_char(occurred_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')
+                        || '|'
+                        || source_schema
+                        || '|'
+                        || event_id
+            end
+        ) over device_timeline as session_start_key
     from gaps
     window device_timeline as (
         partition by device_key
@@ -228,22 +217,36 @@ numbered as (
 
 sessionized as (
     select
-        *,
-        md5(
-            device_key
-            || '|'
-            || first_value(source_schema) over device_session
-            || '|'
-            || first_value(event_id) over device_session
-        ) as session_id
-    from numbered
-    window device_session as (
-        partition by device_key, device_session_index
-        order by occurred_at asc, event_id asc, source_schema asc
-    )
+        event_id,
+        source_schema,
+        event_type,
+        event_name,
+        event_text,
+        anonymous_id,
+        user_id,
+        resolved_user_id,
+        person_id,
+        device_key,
+        page_url,
+        page_path,
+        referrer,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        properties,
+        occurred_at,
+        received_at,
+        loaded_at,
+        -- md5(device key | first event's source schema | first event's id)
+        case
+            when device_key is not null
+                then md5(device_key || '|' || substr(session_start_key, 22))
+        end as session_id,
+        (occurred_at at time zone 'UTC')::date as activity_date
+    from session_starts
 ),
 
-all_events as (
+final_columns as (
     select
         event_id,
         source_schema,
@@ -263,37 +266,11 @@ all_events as (
         utm_medium,
         utm_campaign,
         properties,
-        (occurred_at at time zone 'UTC')::date as activity_date,
+        activity_date,
         occurred_at,
         received_at,
         loaded_at
     from sessionized
-    union all
-    select
-        event_id,
-        source_schema,
-        event_type,
-        event_name,
-        event_text,
-        anonymous_id,
-        user_id,
-        resolved_user_id,
-        person_id,
-        device_key,
-        null as session_id,
-        page_url,
-        page_path,
-        referrer,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        properties,
-        (occurred_at at time zone 'UTC')::date as activity_date,
-        occurred_at,
-        received_at,
-        loaded_at
-    from included
-    where device_key is null
 )
 
-select * from all_events
+select * from final_columns

@@ -30,7 +30,7 @@
 
 with
 
-events as (
+events as not materialized (
     select * from {{ ref("events") }}
 ),
 

@@ -43,7 +43,7 @@
 
 with
 
-events as (
+events as not materialized (
     select * from {{ ref("events") }}
 ),
 
@@ -73,20 +73,31 @@ resolved_identifies as (
         case
             when identifies.user_id is not null
                 then coalesce(merged_user.canonical_user_id, identifies.user_id)
-            else coalesce(merged_link.canonical_user_id, link.user_id)
+            when link.user_id is not null
+                then coalesce(merged_link.canonical_user_id, link.user_id)
+            else device_alias.canonical_user_id
         end as resolved_user_id,
         case
             when identifies.user_id is not null
                 then coalesce(merged_user.is_excluded, false)
-            else coalesce(merged_link.is_excluded, false)
+            when link.user_id is not null
+                then coalesce(merged_link.is_excluded, false)
+            else coalesce(device_alias.is_excluded, false)
         end as is_excluded
     from identifies
     left join user_ids_merged as merged_user
-        on identifies.user_id = merged_user.user_id
+        on
+            identifies.user_id = merged_user.user_id
+            and not merged_user.is_anonymous_id
     left join anonymous_ids_linked as link
         on identifies.user_id is null and identifies.anonymous_id = link.anonymous_id
     left join user_ids_merged as merged_link
-        on link.user_id = merged_link.user_id
+        on link.user_id = merged_link.user_id and not merged_link.is_anonymous_id
+    left join user_ids_merged as device_alias
+        on
+            identifies.user_id is null
+            and identifies.anonymous_id = device_alias.user_id
+            and device_alias.is_anonymous_id
 ),
 
 segment_users_resolved as (
@@ -95,7 +106,7 @@ segment_users_resolved as (
         coalesce(merged.is_excluded, false) as is_excluded
     from segment_users
     left join user_ids_merged as merged
-        on segment_users.user_id = merged.user_id
+        on segment_users.user_id = merged.user_id and not merged.is_anonymous_id
 ),
 
 {%- if is_incremental() %}
@@ -155,7 +166,7 @@ merged_ids as (
         canonical_user_id as user_id,
         array_agg(user_id order by user_id) as merged_user_ids
     from user_ids_merged
-    where user_id != canonical_user_id
+    where user_id != canonical_user_id and not is_anonymous_id
     group by canonical_user_id
 ),
 

@@ -74,7 +74,7 @@ def run_bench(
         name = sql.Identifier(BENCH_DATABASE)
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(name))
         conn.execute(sql.SQL("create database {}").format(name))
-    env = dict(os.environ, **local.settings(), PGDATABASE=BENCH_DATABASE)
+    env = {**os.environ, **local.settings(), "PGDATABASE": BENCH_DATABASE}
     bindir = Path(sys.executable).parent
     cli = str(bindir / "segment-reports")
     dbt = [str(bindir / "dbt"), "run", "--project-dir", str(project)]

@@ -247,6 +247,22 @@ class Reference:
 
         user_ids = {c.user_id for c in self.calls if c.user_id}
         user_ids |= {self._clean(r.get("user_id")) for r in self.identifies} - {None}
+        alias_user_ids = {self._clean(r.get("user_id")) for r in self.aliases}
+        seen_anonymous = {c.anonymous_id for c in self.calls if c.anonymous_id}
+        seen_anonymous |= {self._clean(r.get("anonymous_id")) for r in self.identifies}
+
+        def is_anonymous(prev: str) -> bool:
+            # rule 2: the alias call's own anonymous id, or an id seen as a device's
+            # anonymous id and never as anyone's user id
+            own = any(
+                self._clean(r.get("previous_id")) == prev
+                and self._clean(r.get("anonymous_id")) == prev
+                and self._clean(r.get("user_id")) is not None
+                for r in self.aliases
+            )
+            seen = prev in seen_anonymous and prev not in user_ids | alias_user_ids
+            return own or seen
+
         alias_rows = []
         anonymous_aliases: list[tuple] = []
         for row in self.aliases:
@@ -259,8 +275,7 @@ class Reference:
             find(user)
             if prev is None:
                 continue
-            if prev == self._clean(row.get("anonymous_id")):
-                # previous_id is the device's own anonymous id: a device link (rule 2)
+            if is_anonymous(prev):
                 anonymous_aliases.append((occurred_at(row), row["id"], prev, user))
             else:
                 parent[find(prev)] = find(user)

@@ -7,6 +7,8 @@
             {"columns": ["source_schema", "event_id"], "unique": True},
             {"columns": ["source_schema", "loaded_at"]},
             {"columns": ["staged_at"]},
+            {"columns": ["device_key", "occurred_at"]},
+            {"columns": ["user_id"]},
         ],
         post_hook="analyze {{ this }}",
     )
@@ -112,6 +114,13 @@ deduplicated as (
         context_ip asc,
         context_user_agent asc,
         context_library_name asc
+),
+
+with_device_key as (
+    select
+        *,
+        coalesce(anonymous_id, 'user:' || user_id) as device_key
+    from deduplicated
 )
 
-select * from deduplicated
+select * from with_device_key
