@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 SR := $(BIN)/segment-reports
 # Demo data: about 90 days of a web source plus a mobile source, then one more day.
 DEMO_EVENTS ?= 200000
+DEMO_VARS := {segment_schemas: [production, ios]}
 # make bench SIZE=1000000
 SIZE ?= 1000000
 PYTEST_ARGS ?=
@@ -31,9 +32,9 @@ demo: setup ## Start the local warehouse, load demo data, build every model, sho
 	$(SR) warehouse up
 	$(SR) generate --source production:web --source ios:mobile \
 		--events $(DEMO_EVENTS) --days 90 --seed 42
-	$(SR) run
+	$(SR) run --vars '$(DEMO_VARS)'
 	$(SR) generate --source production:web --source ios:mobile --days 1 --seed 42
-	$(SR) run
+	$(SR) run --vars '$(DEMO_VARS)'
 	$(SR) preview
 
 test: setup ## Run every test (starts its own throwaway PostgreSQL)

@@ -8,12 +8,13 @@
         ],
         pre_hook=[
             "{% if is_incremental() %}delete from {{ this }} as person_days"
-            " using ({{ changed_persons(run_state_since()) }}) as changed"
+            " using ({{ changed_persons(run_state_since(), run_state_upto()) }}) as changed"
             " where person_days.person_id = changed.person_id"
             " and person_days.activity_date"
             " >= (changed.recompute_from at time zone 'UTC')::date{% endif %}",
         ],
         post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+        meta={"run_state_applied": ["events"]},
     )
 }}
 
@@ -23,6 +24,7 @@
     the day of their recompute_from on.
 -#}
 {%- set since = run_state_since() %}
+{%- set upto = run_state_upto() %}
 
 -- depends_on: {{ ref("int_device_changes") }}
 
@@ -35,7 +37,7 @@ events as (
 {%- if is_incremental() %}
 
     changed_persons as (
-        {{ changed_persons(since) }}
+        {{ changed_persons(since, upto) }}
     ),
 {%- endif %}
 

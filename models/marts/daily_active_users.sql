@@ -5,10 +5,11 @@
         indexes=[{"columns": ["activity_date"], "unique": True}],
         pre_hook=[
             "{% if is_incremental() %}delete from {{ this }} where activity_date >="
-            " (select min(activity_date) from ({{ changed_dates(run_state_since()) }})"
+            " (select min(activity_date) from ({{ changed_dates(run_state_since(), run_state_upto()) }})"
             " as changed){% endif %}",
         ],
         post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+        meta={"run_state_applied": ["events", "int_person_days"]},
     )
 }}
 
@@ -23,6 +24,7 @@
     a running sum of island starts and ends gives the count for every day.
 -#}
 {%- set since = run_state_since() %}
+{%- set upto = run_state_upto() %}
 
 -- depends_on: {{ ref("int_device_changes") }}
 -- depends_on: {{ ref("stg_segment__tracks") }}
@@ -42,11 +44,15 @@ person_days as not materialized (
 bounds as (
     select
         {%- if is_incremental() %}
+            -- no changed day: an empty calendar (greatest() ignores a null)
             greatest(
                 min(events.activity_date),
-                (
-                    select min(changed.activity_date)
-                    from ({{ changed_dates(since) }}) as changed
+                coalesce(
+                    (
+                        select min(changed.activity_date)
+                        from ({{ changed_dates(since, upto) }}) as changed
+                    ),
+                    max(events.activity_date) + 1
                 )
             ) as first_date,
         {%- else %}
@@ -118,7 +124,7 @@ recent_person_days as (
     active_{{ window_days }} as (
         select
             activity_date,
-            sum(sum(delta)) over (order by activity_date) as active_users
+            (sum(sum(delta)) over (order by activity_date))::bigint as active_users
         from (
             select
                 activity_date,

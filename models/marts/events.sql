@@ -5,7 +5,7 @@
         indexes=[
             {"columns": ["source_schema", "event_id"], "unique": True},
             {"columns": ["device_key", "occurred_at"]},
-            {"columns": ["person_id"]},
+            {"columns": ["person_id", "occurred_at"]},
             {"columns": ["session_id"]},
             {"columns": ["activity_date"]},
             {"columns": ["event_name", "activity_date"]},
@@ -33,19 +33,19 @@
 
 with
 
-tracks as (
+tracks as not materialized (
     select * from {{ ref("stg_segment__tracks") }}
 ),
 
-track_properties as (
+track_properties as not materialized (
     select * from {{ ref("stg_segment__track_properties") }}
 ),
 
-pages as (
+pages as not materialized (
     select * from {{ ref("stg_segment__pages") }}
 ),
 
-screens as (
+screens as not materialized (
     select * from {{ ref("stg_segment__screens") }}
 ),
 
@@ -115,19 +115,25 @@ calls as (
                 {{ relation }}.received_at,
                 {{ relation }}.loaded_at
             from
-                {{ relation }}
+                {%- if part == "changed" %}
+                    changed_devices
+                -- lateral: one (device_key, occurred_at) index range per device
+                inner join lateral (
+                    select device_calls.* from {{ relation }} as device_calls
+                    where
+                        device_calls.device_key = changed_devices.device_key
+                        and device_calls.occurred_at >= changed_devices.recompute_from
+                ) as {{ relation }} on true
+                {%- else %}
+                    {{ relation }}
+                {%- endif %}
             {%- if kind == "track" %}
             left join track_properties
                 on
                     tracks.source_schema = track_properties.source_schema
                     and tracks.event_id = track_properties.event_id
             {%- endif %}
-            {%- if part == "changed" %}
-                inner join changed_devices
-                    on
-                        {{ relation }}.device_key = changed_devices.device_key
-                        and {{ relation }}.occurred_at >= changed_devices.recompute_from
-            {%- elif part == "idless" %}
+            {%- if part == "idless" %}
                 where
                     {{ relation }}.device_key is null
                     and {{ relation }}.staged_at > {{ since }}

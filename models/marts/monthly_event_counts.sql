@@ -6,10 +6,11 @@
         pre_hook=[
             "{% if is_incremental() %}delete from {{ this }} where event_month in"
             " (select date_trunc('month', activity_date)::date"
-            " from ({{ changed_dates(run_state_since()) }}) as changed)"
+            " from ({{ changed_dates(run_state_since(), run_state_upto()) }}) as changed)"
             "{% endif %}",
         ],
         post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+        meta={"run_state_applied": ["events"]},
     )
 }}
 
@@ -19,6 +20,7 @@
     last completed run (distinct persons do not add up across days).
 -#}
 {%- set since = run_state_since() %}
+{%- set upto = run_state_upto() %}
 
 -- depends_on: {{ ref("int_device_changes") }}
 -- depends_on: {{ ref("stg_segment__tracks") }}
@@ -35,7 +37,7 @@ events as (
 
     changed_months as (
         select distinct date_trunc('month', changed.activity_date)::date as event_month
-        from ({{ changed_dates(since) }}) as changed
+        from ({{ changed_dates(since, upto) }}) as changed
     ),
 {%- endif %}
 

@@ -9,11 +9,12 @@
         ],
         pre_hook=[
             "{% if is_incremental() %}delete from {{ this }} as sessions"
-            " using ({{ changed_persons(run_state_since()) }}) as changed"
+            " using ({{ changed_persons(run_state_since(), run_state_upto()) }}) as changed"
             " where sessions.person_id = changed.person_id"
             " and sessions.started_at >= changed.recompute_from{% endif %}",
         ],
         post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+        meta={"run_state_applied": ["events"]},
     )
 }}
 
@@ -25,6 +26,7 @@
     the rebuilt ones are numbered after the ones that remain.
 -#}
 {%- set since = run_state_since() %}
+{%- set upto = run_state_upto() %}
 
 -- depends_on: {{ ref("int_device_changes") }}
 
@@ -36,7 +38,7 @@ events as not materialized (
 
 changed_persons as (
     {%- if is_incremental() %}
-        {{ changed_persons(since) }}
+        {{ changed_persons(since, upto) }}
     {%- else %}
         select
             null::text as person_id,
@@ -60,23 +62,34 @@ sessions_kept as (
     {%- endif %}
 ),
 
-session_events as (
-    select *
-    from events
-    where
-        session_id is not null
-        {%- if is_incremental() %}
-            and session_id in (
-                select changed_events.session_id
-                from events as changed_events
-                inner join changed_persons
-                    on
-                        changed_events.person_id = changed_persons.person_id
-                        and changed_events.occurred_at
-                        >= changed_persons.recompute_from
-            )
-        {%- endif %}
-),
+{%- if is_incremental() %}
+
+    candidate_sessions as (
+        select distinct changed_events.session_id
+        from changed_persons
+        inner join events as changed_events
+            on
+                changed_persons.person_id = changed_events.person_id
+                and changed_persons.recompute_from <= changed_events.occurred_at
+        where changed_events.session_id is not null
+    ),
+
+    session_events as (
+        -- lateral: one session_id index lookup per candidate session
+        select session_rows.*
+        from candidate_sessions
+        inner join lateral (
+            select events.* from events
+            where events.session_id = candidate_sessions.session_id
+        ) as session_rows on true
+    ),
+{%- else %}
+
+    session_events as (
+        select * from events
+        where session_id is not null
+    ),
+{%- endif %}
 
 ordered_events as (
     select

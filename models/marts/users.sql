@@ -6,10 +6,11 @@
         indexes=[{"columns": ["user_id"], "unique": True}],
         pre_hook=[
             "{% if is_incremental() %}delete from {{ this }} where user_id in"
-            " (select user_id from {{ users_changed_sql(run_state_since()) }}"
+            " (select user_id from {{ users_changed_sql(run_state_since(), run_state_upto()) }}"
             " as changed){% endif %}",
         ],
         post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+        meta={"run_state_applied": ["events", "sessions"]},
     )
 }}
 
@@ -21,6 +22,7 @@
     component or Segment users row changed since its last completed run.
 -#}
 {%- set since = run_state_since() %}
+{%- set upto = run_state_upto() %}
 
 -- depends_on: {{ ref("int_device_changes") }}
 {%- set base_columns = [
@@ -113,7 +115,7 @@ segment_users_resolved as (
 
     selected_users as (
         select changed.user_id
-        from {{ users_changed_sql(since) }} as changed
+        from {{ users_changed_sql(since, upto) }} as changed
         where
             exists (
                 select 1 from events

@@ -157,7 +157,13 @@ def dbt(dbt_args: tuple[str, ...]) -> None:
     "--days", type=float, default=90, show_default=True, help="Days of initial history."
 )
 @click.option("--seed", type=int, default=42, show_default=True)
-def bench(events: int, days: float, seed: int) -> None:
+@click.option(
+    "--raw-indexes/--no-raw-indexes",
+    default=True,
+    show_default=True,
+    help="Create BRIN indexes on the raw tables' uuid_ts before building.",
+)
+def bench(events: int, days: float, seed: int, raw_indexes: bool) -> None:
     """Time a full build, add one day of data, time the incremental build.
 
     Uses a database of its own (segment_bench) on the local warehouse.
@@ -167,11 +173,14 @@ def bench(events: int, days: float, seed: int) -> None:
     project = project_dir()
     ensure_profiles(project)
     try:
-        result = run_bench(project, events, days, seed, progress=console.print)
+        result = run_bench(
+            project, events, days, seed, raw_indexes, progress=console.print
+        )
     except (RuntimeError, ClusterError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"machine:            {result.machine}")
     click.echo(f"events (history):   {result.events:,} over {result.days:g} days")
+    click.echo(f"raw uuid_ts BRIN:   {'yes' if result.raw_indexes else 'no'}")
     click.echo(f"generate:           {result.generate_seconds:8.1f} s")
     click.echo(f"full build:         {result.full_build_seconds:8.1f} s")
     click.echo(

@@ -130,9 +130,11 @@ class Reference:
         return None if text.strip().lower() in self.ignore else text
 
     def _tables(self, schema: str) -> dict[str, set[str]]:
+        # tables only: views people add over raw tables are ignored (SPEC 5)
         rows = self.conn.execute(
-            "select table_name, column_name from information_schema.columns"
-            " where table_schema = %s",
+            "select c.table_name, c.column_name from information_schema.columns c"
+            " join information_schema.tables t using (table_schema, table_name)"
+            " where c.table_schema = %s and t.table_type in ('BASE TABLE', 'FOREIGN')",
             (schema,),
         ).fetchall()
         tables: dict[str, set[str]] = defaultdict(set)
@@ -322,7 +324,9 @@ class Reference:
             canonical(u) for u in user_ids | self.segment_users
         } - excluded_canonical
         self.merged = defaultdict(set)
-        for u in user_ids | self.segment_users:
+        # every user id merged into another, including a previous_id known only from
+        # the alias call that merged it (SPEC 6: users are known from aliases too)
+        for u in user_ids | self.segment_users | set(parent):
             if canonical(u) != u:
                 self.merged[canonical(u)].add(u)
 

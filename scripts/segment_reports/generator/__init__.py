@@ -1,0 +1,78 @@
+"""Realistic Segment warehouse data for demos, tests and benchmarks.
+
+`generate_batch(conn, sources=["production:web", "ios:mobile"], events=..., days=...,
+seed=..., start=...)` appends one simulated sync batch to each source schema, writing
+the raw tables the way Segment's Postgres connector does. The CLI is
+`segment-reports generate` (command.py).
+
+The product: HarborDB, a managed-database hosting service (`.example` domains,
+documentation IP ranges). People browse the marketing site anonymously (landing
+pages with referrers and utm campaigns, docs, blog, pricing), sign up (`signed_up`,
+an identify with name, email, plan, company, created_at, role), log in on more
+devices (`logged_in`), create deployments (`deployments_new`: deployment_name,
+deployment_type, size_gb, plan, and `region` from the release date on), view them
+(`deployments_show`), scale them, back them up, invite teammates, download
+invoices, upgrade plans (`"PlanUpgraded"`), enable 2FA (`"2fa_enabled"`), and use
+the mobile app (`application_opened`, screens, `alert_acknowledged`).
+
+Tables and columns (schema.py): `tracks`, `pages` (web), `screens` (mobile),
+`identifies`, `groups` and `aliases` (web), one table per track event, and the
+upserted `users` and `accounts`. Every table starts `id varchar(1024)` (primary
+key), `received_at`, `uuid_ts`; the other columns of a new table follow by name;
+columns added later are appended. A table appears with its first row and a column
+with its first non-null value. Types follow the first value: `size_gb` and
+friends are `bigint` in a web source and `numeric` in a mobile one.
+
+Time: `received_at` falls inside the batch period; `timestamp = received_at -
+(sent_at - original_timestamp)` exactly; every row of one batch and source has the
+same `uuid_ts`, a few minutes after the period ends (strictly increasing per
+schema). Faults in every batch: late rows (an offline mobile queue or a web
+replay flushed in this period, `timestamp` 1 to 45 days earlier), device clocks
+minutes to hours off (`sent_at`/`original_timestamp` off, `timestamp` right),
+wrong manual timestamps 2 to 365 days in the future, user ids `'undefined'`,
+`'null'` and `''` and empty anonymous ids, shared devices, legacy user ids merged
+by `aliases` (and old-style aliases from an anonymous id at signup), pauses of
+exactly 30 minutes and around it. `faults=False` leaves out the late rows, future
+timestamps and junk ids.
+
+`users` holds one row per distinct `identifies.user_id` that is not null and not
+`''` (a decision: an empty id names nobody, while `'undefined'` and `'null'` are
+just strings to Segment and do get rows, as they would in a real warehouse); each
+trait holds the newest non-null value, newest by `uuid_ts`, then `received_at`,
+then `id`. `accounts` is the same over `groups` by
+`group_id`.
+
+Determinism: the first batch of a schema fixes the world (its seed, its start as
+the anchor of signup dates, the population sized from events per day, the release
+date of `region` at the end of that batch); later batches reuse it, so the same
+seed, arguments and earlier batches give the same rows. A batch whose period
+overlaps an earlier one gets fresh, different calls (never duplicate ids). The log
+is `segment_reports_generator.batches`.
+"""
+
+from .batch import (
+    DEFAULT_SEED,
+    DEFAULT_SOURCE,
+    BatchResult,
+    GeneratorError,
+    Source,
+    SourceBatch,
+    generate_batch,
+    parse_source,
+    read_batches,
+)
+from .load import LOG_SCHEMA, LOG_TABLE
+
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_SOURCE",
+    "LOG_SCHEMA",
+    "LOG_TABLE",
+    "BatchResult",
+    "GeneratorError",
+    "Source",
+    "SourceBatch",
+    "generate_batch",
+    "parse_source",
+    "read_batches",
+]
