@@ -30,6 +30,7 @@ setup: $(BIN)/.installed ## Create the virtualenv with the pinned dependencies
 
 demo: setup ## Start the local warehouse, load demo data, build every model, show reports
 	$(SR) warehouse up
+	$(SR) warehouse reset --yes
 	$(SR) generate --source production:web --source ios:mobile \
 		--events $(DEMO_EVENTS) --days 90 --seed 42
 	$(SR) run --vars '$(DEMO_VARS)'

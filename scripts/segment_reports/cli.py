@@ -73,6 +73,22 @@ def down() -> None:
 
 
 @warehouse.command()
+@click.confirmation_option(
+    prompt="Drop every source schema and build in the local warehouse?",
+    help="Do not ask for confirmation.",
+)
+def reset() -> None:
+    """Empty the local warehouse's database (for a fresh demo); the server stays up."""
+    local = LocalWarehouse.here()
+    if not local.running():
+        raise click.ClickException(
+            "the local warehouse is not running: run 'segment-reports warehouse up'"
+        )
+    local.reset()
+    console.print(f"database {local.settings()['PGDATABASE']} emptied")
+
+
+@warehouse.command()
 def status() -> None:
     """Say whether the local warehouse runs; exit 1 when it does not."""
     local = LocalWarehouse.here()

@@ -142,6 +142,17 @@ class LocalWarehouse:
                     sql.SQL("create database {}").format(sql.Identifier(DATABASE))
                 )
 
+    def reset(self) -> None:
+        """Drop and recreate the warehouse's database: every source schema and build."""
+        with psycopg.connect(
+            **self.connect_kwargs("postgres"), autocommit=True
+        ) as conn:
+            name = sql.Identifier(DATABASE)
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(name)
+            )
+            conn.execute(sql.SQL("create database {}").format(name))
+
     def down(self) -> bool:
         cluster = self.cluster()
         was_running = cluster.running()

@@ -86,6 +86,10 @@ def test_up_is_idempotent_and_data_survives_restart(home: Path) -> None:
     with psycopg.connect(**kwargs) as conn:
         assert conn.execute("select n from kept").fetchone() == (7,)
 
+    assert _cli(home, port, "reset", "--yes").returncode == 0
+    with psycopg.connect(**kwargs) as conn:
+        assert conn.execute("select to_regclass('public.kept')").fetchone() == (None,)
+
 
 def test_status_without_a_warehouse_says_how_to_start(home: Path) -> None:
     result = _cli(home, free_port(), "status")
