@@ -235,7 +235,7 @@ class Cluster:
         if port_in_use(self.port):
             raise ClusterError(
                 f"port {self.port} on 127.0.0.1 is already taken by another program; "
-                "choose another port"
+                "set SEGMENT_REPORTS_PORT to a free port"
             )
         assert self.logfile is not None
         self.logfile.touch(exist_ok=True)

@@ -17,7 +17,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from .cluster import Cluster, _accessible_to_server_user, is_root
+from .cluster import (
+    Cluster,
+    _accessible_to_server_user,
+    free_port,
+    is_root,
+    port_in_use,
+)
 
 DEFAULT_PORT = 54329
 DATABASE = "segment"
@@ -98,14 +104,26 @@ class LocalWarehouse:
                 return Path("/var/lib/segment-reports") / digest / "data"
         return inside
 
-    def cluster(self) -> Cluster:
+    def _port(self) -> int:
+        """$SEGMENT_REPORTS_PORT, else the port of the last start, else 54329.
+
+        A first `up` whose default port another program holds takes a free one.
+        """
+        if os.environ.get("SEGMENT_REPORTS_PORT"):
+            return int(os.environ["SEGMENT_REPORTS_PORT"])
         state = self._state()
-        port = int(
-            state.get("port") or os.environ.get("SEGMENT_REPORTS_PORT", DEFAULT_PORT)
-        )
+        if state.get("port"):
+            return int(state["port"])
+        return free_port() if port_in_use(DEFAULT_PORT) else DEFAULT_PORT
+
+    def _save_state(self, cluster: Cluster) -> None:
+        state = {"port": cluster.port, "datadir": str(cluster.datadir)}
+        self.state_file.write_text(json.dumps(state, indent=2))
+
+    def cluster(self) -> Cluster:
         return Cluster(
             datadir=self._datadir(),
-            port=port,
+            port=self._port(),
             superuser=SUPERUSER,
             settings=WAREHOUSE_SETTINGS,
         )
@@ -120,13 +138,11 @@ class LocalWarehouse:
             cluster.init()
             fd = os.open(self.passfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(f"127.0.0.1:{cluster.port}:*:{SUPERUSER}:{password}\n")
-            self.state_file.write_text(
-                json.dumps(
-                    {"port": cluster.port, "datadir": str(cluster.datadir)}, indent=2
-                )
-            )
+                # any port: SEGMENT_REPORTS_PORT may move the server later
+                handle.write(f"127.0.0.1:*:*:{SUPERUSER}:{password}\n")
+            self._save_state(cluster)
         cluster.start()
+        self._save_state(cluster)
         self._ensure_database()
         return self.settings()
 
