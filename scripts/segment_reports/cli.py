@@ -247,7 +247,8 @@ def preview(schema: str) -> None:
     from psycopg import sql
     from rich.table import Table
 
-    out = Console()
+    # wide enough for the tables when the output is not a terminal (make, CI logs)
+    out = Console(width=None if sys.stdout.isatty() else 160)
     with connection.connect() as conn:
         shown = 0
         for title, table, query in PREVIEWS:

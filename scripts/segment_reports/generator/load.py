@@ -174,7 +174,12 @@ def add_columns(
 
 
 def add_primary_key(cur: psycopg.Cursor, schema: str, table: str) -> None:
-    cur.execute("set local maintenance_work_mem = '512MB'")
+    # sort the ids in memory (a 10M-row table needs about 1 GB), never lowering
+    # what the server already allows
+    cur.execute(
+        "select set_config('maintenance_work_mem', '1GB', true) from pg_settings"
+        " where name = 'maintenance_work_mem' and setting::bigint < 1024 * 1024"
+    )
     cur.execute(
         sql.SQL("alter table {} add primary key (id)").format(qualified(schema, table))
     )
