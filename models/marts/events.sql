@@ -51,14 +51,6 @@ screens as not materialized (
 
 -- depends_on: {{ ref("int_device_changes") }}
 
-user_ids_merged as (
-    select * from {{ ref("int_user_ids_merged") }}
-),
-
-anonymous_ids_linked as (
-    select * from {{ ref("int_anonymous_ids_linked") }}
-),
-
 {%- if is_incremental() %}
 
     changed_devices as (
@@ -144,34 +136,7 @@ calls as (
 ),
 
 resolved as (
-    select
-        calls.*,
-        case
-            when calls.user_id is not null
-                then coalesce(merged_user.canonical_user_id, calls.user_id)
-            when link.user_id is not null
-                then coalesce(merged_link.canonical_user_id, link.user_id)
-            else device_alias.canonical_user_id
-        end as resolved_user_id,
-        case
-            when calls.user_id is not null
-                then coalesce(merged_user.is_excluded, false)
-            when link.user_id is not null
-                then coalesce(merged_link.is_excluded, false)
-            else coalesce(device_alias.is_excluded, false)
-        end as is_excluded
-    from calls
-    left join user_ids_merged as merged_user
-        on calls.user_id = merged_user.user_id and not merged_user.is_anonymous_id
-    left join anonymous_ids_linked as link
-        on calls.user_id is null and calls.anonymous_id = link.anonymous_id
-    left join user_ids_merged as merged_link
-        on link.user_id = merged_link.user_id and not merged_link.is_anonymous_id
-    left join user_ids_merged as device_alias
-        on
-            calls.user_id is null
-            and calls.anonymous_id = device_alias.user_id
-            and device_alias.is_anonymous_id
+    {{ resolve_identity("calls") }}
 ),
 
 included as (

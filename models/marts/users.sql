@@ -65,41 +65,8 @@ user_ids_merged as not materialized (
     select * from {{ ref("int_user_ids_merged") }}
 ),
 
-anonymous_ids_linked as (
-    select * from {{ ref("int_anonymous_ids_linked") }}
-),
-
 resolved_identifies as (
-    select
-        identifies.*,
-        case
-            when identifies.user_id is not null
-                then coalesce(merged_user.canonical_user_id, identifies.user_id)
-            when link.user_id is not null
-                then coalesce(merged_link.canonical_user_id, link.user_id)
-            else device_alias.canonical_user_id
-        end as resolved_user_id,
-        case
-            when identifies.user_id is not null
-                then coalesce(merged_user.is_excluded, false)
-            when link.user_id is not null
-                then coalesce(merged_link.is_excluded, false)
-            else coalesce(device_alias.is_excluded, false)
-        end as is_excluded
-    from identifies
-    left join user_ids_merged as merged_user
-        on
-            identifies.user_id = merged_user.user_id
-            and not merged_user.is_anonymous_id
-    left join anonymous_ids_linked as link
-        on identifies.user_id is null and identifies.anonymous_id = link.anonymous_id
-    left join user_ids_merged as merged_link
-        on link.user_id = merged_link.user_id and not merged_link.is_anonymous_id
-    left join user_ids_merged as device_alias
-        on
-            identifies.user_id is null
-            and identifies.anonymous_id = device_alias.user_id
-            and device_alias.is_anonymous_id
+    {{ resolve_identity("identifies") }}
 ),
 
 segment_users_resolved as (
