@@ -32,6 +32,10 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     settings, _ = libpq_env()
     env.update(settings)
+    # dbt-postgres passes an empty password explicitly, which makes libpq ignore
+    # PGPASSWORD: hand it over in the variable the profile reads (and dbt scrubs).
+    if env.get("PGPASSWORD") and not env.get(SECRET_PASSWORD_VAR):
+        env[SECRET_PASSWORD_VAR] = env["PGPASSWORD"]
     return env
 
 
