@@ -275,5 +275,156 @@ def preview(schema: str) -> None:
         )
 
 
+# --- doctor
+@main.command()
+@click.option(
+    "--role",
+    type=click.Choice(["loader", "transformer", "reporter"]),
+    help="Also check the privileges this role needs.",
+)
+@click.option(
+    "--schema",
+    "schemas",
+    multiple=True,
+    help="A Segment source schema (repeatable; default: the dbt var segment_schemas).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def doctor(role: str | None, schemas: tuple[str, ...], as_json: bool) -> None:
+    """Diagnose the warehouse connection (Segment's connection errors, privileges)."""
+    import json
+
+    from . import doctor as checks
+
+    results = checks.run_checks(role=role, schemas=list(schemas) or None)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        from rich.markup import escape
+
+        out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        colors = {"PASS": "green", "WARN": "yellow", "FAIL": "red", "SKIP": "dim"}
+        width = max(len(r.name) for r in results)
+        for r in results:
+            color = colors[r.status]
+            out.print(
+                f"[{color}]{r.status}[/{color}]  {escape(r.name.ljust(width))}"
+                f"  {escape(r.reason)}"
+            )
+            if r.fix and r.status in ("FAIL", "WARN"):
+                out.print(f"      fix: {escape(r.fix)}", soft_wrap=True)
+    if checks.failed(results):
+        sys.exit(1)
+
+
+def _register_roles() -> None:
+    from . import roles
+
+    def _interactive() -> bool:
+        return sys.stdin.isatty()
+
+    def _password_source(login: str) -> tuple[str, bool]:
+        found = roles.env_password(login)
+        if found:
+            return found, False
+        if _interactive():
+            typed = click.prompt(
+                f"Password for {login} (empty: generate one)",
+                hide_input=True,
+                default="",
+                show_default=False,
+            )
+            if typed:
+                return typed, False
+        return roles.generate_password(), True
+
+    @main.command("setup-roles")
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Roles YAML (default: roles.yml in the project).",
+    )
+    @click.option("--dry-run", is_flag=True, help="Print the SQL plan, change nothing.")
+    @click.option(
+        "--rotate", is_flag=True, help="Set new passwords for existing logins."
+    )
+    def setup_roles(config_path: str | None, dry_run: bool, rotate: bool) -> None:
+        """Create or update the least-privilege group roles and their logins."""
+        path = (
+            Path(config_path) if config_path else project_dir() / roles.DEFAULT_CONFIG
+        )
+        try:
+            config = roles.RolesConfig.load(path)
+            with connection.connect(autocommit=True) as conn:
+                steps = roles.plan(conn, config, rotate=rotate)
+                if not steps:
+                    click.echo("nothing to change: roles and grants are up to date")
+                    return
+                for line in roles.render(conn, steps):
+                    click.echo(line)
+                if dry_run:
+                    click.echo(f"-- dry run: {len(steps)} statements not executed")
+                    return
+                generated = roles.apply(conn, steps, _password_source)
+        except (roles.RolesError, psycopg_errors()) as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"applied {len(steps)} statements")
+        if generated:
+            click.echo("Generated passwords (shown once, store them now):")
+            for login, password in generated.items():
+                click.echo(f"  {login}: {password}")
+
+    @main.command("add-user")
+    @click.argument("name")
+    @click.option(
+        "--role",
+        required=True,
+        type=click.Choice(list(roles.GROUPS)),
+        help="Group role.",
+    )
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Roles YAML (default: roles.yml in the project).",
+    )
+    def add_user(name: str, role: str, config_path: str | None) -> None:
+        """Add a LOGIN user (a person or a BI tool) to a group role."""
+        path = (
+            Path(config_path) if config_path else project_dir() / roles.DEFAULT_CONFIG
+        )
+        try:
+            config = roles.RolesConfig.load(path) if path.exists() else None
+            with connection.connect(autocommit=True) as conn:
+                exists = bool(
+                    conn.execute(
+                        "select 1 from pg_roles where rolname = %s", (name,)
+                    ).fetchone()
+                )
+                password, generated = None, False
+                if not exists:
+                    password, generated = _password_source(name)
+                lines = roles.add_user(conn, name, role, password, config)
+        except (roles.RolesError, psycopg_errors()) as exc:
+            raise click.ClickException(str(exc)) from exc
+        for line in lines:
+            click.echo(line)
+        if not lines:
+            click.echo(f"nothing to change: {name} is already in {role}")
+        if generated:
+            click.echo(f"Generated password for {name} (shown once): {password}")
+
+
+def psycopg_errors() -> type[Exception]:
+    import psycopg
+
+    return psycopg.Error
+
+
+_register_roles()
+
+
 if __name__ == "__main__":
     main()
