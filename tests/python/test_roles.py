@@ -394,3 +394,57 @@ def test_add_user_cli(warehouse, pg_database, prefix, tmp_path):
     assert result.exit_code == 0, result.output
     assert "nothing to change" in result.output
     assert "shown once" not in result.output
+
+
+def _command_lines() -> list[str]:
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            lines.append(
+                cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            )
+        except OSError:
+            continue  # the process ended while we looked
+    return lines
+
+
+def test_password_never_in_the_process_list(pg_database, prefix, tmp_path):
+    """While setup-roles runs, no process's command line holds the password."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    config_file = tmp_path / "roles.yml"
+    config_file.write_text(yaml.safe_dump(_config(prefix)))
+    secret = "proc-" + secrets.token_hex(12)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(
+        PGHOST=pg_database["host"],
+        PGPORT=pg_database["port"],
+        PGUSER=pg_database["user"],
+        PGDATABASE=pg_database["dbname"],
+        PGPASSWORD=pg_database["password"],
+    )
+    for login in (f"{prefix}segment_loader", f"{prefix}dbt_transformer"):
+        env[roles.password_env_var(login)] = secret
+    cli = str(Path(sys.executable).with_name("segment-reports"))
+    process = subprocess.Popen(
+        [cli, "setup-roles", "--config", str(config_file)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen, polls_that_saw_the_cli = [], 0
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        lines = _command_lines()
+        seen += [line for line in lines if secret in line]
+        polls_that_saw_the_cli += any("setup-roles" in line for line in lines)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert polls_that_saw_the_cli > 0  # the process list was really read
+    assert seen == []
+    assert secret not in output
+    assert pg_database["password"] not in output
