@@ -337,14 +337,16 @@ def _register_roles() -> None:
                 return typed, False
         return roles.generate_password(), True
 
-    @main.command("setup-roles")
-    @click.option(
+    config_option = click.option(
         "--config",
         "config_path",
         type=click.Path(dir_okay=False),
         default=None,
         help="Roles YAML (default: roles.yml in the project).",
     )
+
+    @main.command("setup-roles")
+    @config_option
     @click.option("--dry-run", is_flag=True, help="Print the SQL plan, change nothing.")
     @click.option(
         "--rotate", is_flag=True, help="Set new passwords for existing logins."
@@ -383,13 +385,7 @@ def _register_roles() -> None:
         type=click.Choice(list(roles.GROUPS)),
         help="Group role.",
     )
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Roles YAML (default: roles.yml in the project).",
-    )
+    @config_option
     def add_user(name: str, role: str, config_path: str | None) -> None:
         """Add a LOGIN user (a person or a BI tool) to a group role."""
         path = (
