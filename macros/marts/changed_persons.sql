@@ -1,11 +1,11 @@
 {% macro changed_persons(since, upto=none) -%}
     {#-
         SQL selecting (person_id, recompute_from): every person whose events changed
-        after `since` and up to `upto` (timestamptz literals), with the earliest time from which they
-        changed. A person changes when a device in int_device_changes recomputed
-        events that belonged to them before (previous_person_ids) or belong to them
-        now (the events mart, already updated). Per-person models rebuild each
-        person from recompute_from on.
+        after `since` and up to `upto` (timestamptz literals), with the earliest
+        time from which they changed. A person changes when a device in
+        int_device_changes recomputed events that belonged to them before
+        (previous_person_ids) or belong to them now (the events mart, already
+        updated). Per-person models rebuild each person from recompute_from on.
     -#}
     select
         person_id,

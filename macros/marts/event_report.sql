@@ -92,7 +92,8 @@
                     properties ->> {{ segment_string_literal(property) }}
                         as {{ segment_quote_identifier(property) }},
 {%- endfor %}
-                count(distinct (source_schema, event_id)) as {{ segment_quote_identifier(count_as) }},
+                count(distinct (source_schema, event_id))
+                    as {{ segment_quote_identifier(count_as) }},
                 count(distinct person_id) as {{ segment_quote_identifier(persons_as) }}
             from events
             group by

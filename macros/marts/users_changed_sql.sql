@@ -2,9 +2,9 @@
     {#-
         A parenthesised SQL subquery selecting `user_id`: the canonical and merged
         user ids whose users row may have changed after `since` and up to `upto`
-        (timestamptz literals): persons whose events changed, users with newly staged identify
-        calls, ids whose alias component or exclusion changed (with their canonical
-        ids), and ids that appeared in Segment's users table.
+        (timestamptz literals): persons whose events changed, users with newly
+        staged identify calls, ids whose alias component or exclusion changed
+        (with their canonical ids), and ids that appeared in Segment's users table.
     -#}
     (
         select changed_persons.person_id as user_id
@@ -14,7 +14,9 @@
         from {{ ref("stg_segment__identifies") }} as identifies
         left join {{ ref("int_user_ids_merged") }} as merged
             on identifies.user_id = merged.user_id and not merged.is_anonymous_id
-        where {{ run_state_window("identifies.staged_at", since, upto) }} and identifies.user_id is not null
+        where
+            {{ run_state_window("identifies.staged_at", since, upto) }}
+            and identifies.user_id is not null
         union
         select coalesce(merged.canonical_user_id, link.user_id) as user_id
         from {{ ref("stg_segment__identifies") }} as identifies
@@ -22,7 +24,9 @@
             on identifies.anonymous_id = link.anonymous_id
         left join {{ ref("int_user_ids_merged") }} as merged
             on link.user_id = merged.user_id and not merged.is_anonymous_id
-        where {{ run_state_window("identifies.staged_at", since, upto) }} and identifies.user_id is null
+        where
+            {{ run_state_window("identifies.staged_at", since, upto) }}
+            and identifies.user_id is null
         union
         select device_alias.canonical_user_id as user_id
         from {{ ref("stg_segment__identifies") }} as identifies
@@ -30,7 +34,9 @@
             on
                 identifies.anonymous_id = device_alias.user_id
                 and device_alias.is_anonymous_id
-        where {{ run_state_window("identifies.staged_at", since, upto) }} and identifies.user_id is null
+        where
+            {{ run_state_window("identifies.staged_at", since, upto) }}
+            and identifies.user_id is null
         union
         select merged.user_id
         from {{ ref("int_user_ids_merged") }} as merged
