@@ -360,22 +360,31 @@ def _register_roles() -> None:
             config = roles.RolesConfig.load(path)
             with connection.connect(autocommit=True) as conn:
                 steps = roles.plan(conn, config, rotate=rotate)
-                if not steps:
+                fixes = roles.ownership_fixes(conn, config)
+                if not steps and not fixes:
                     click.echo("nothing to change: roles and grants are up to date")
                     return
                 for line in roles.render(conn, steps):
                     click.echo(line)
+                generated = {}
                 if dry_run:
                     click.echo(f"-- dry run: {len(steps)} statements not executed")
-                    return
-                generated = roles.apply(conn, steps, _password_source)
+                elif steps:
+                    generated = roles.apply(conn, steps, _password_source)
+                    click.echo(f"applied {len(steps)} statements")
         except (roles.RolesError, psycopg_errors()) as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"applied {len(steps)} statements")
         if generated:
             click.echo("Generated passwords (shown once, store them now):")
             for login, password in generated.items():
                 click.echo(f"  {login}: {password}")
+        if fixes:
+            raise click.ClickException(
+                "the analytics schemas belong to another role and this user may not"
+                " hand them to the transformer group; as a superuser run:\n"
+                + "\n".join(fixes)
+                + "\nthen 'segment-reports setup-roles' again"
+            )
 
     @main.command("add-user")
     @click.argument("name")

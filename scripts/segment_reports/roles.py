@@ -1,4 +1,4 @@
-"""Least-privilege warehouse roles (SPEC section 7): plan, apply, add users.
+"""Least-privilege warehouse roles: plan, apply, add users.
 
 Group roles are NOLOGIN (`loader`, `transformer`, `analyst`, `reporter` by
 default); people and tools log in as LOGIN users that are members of them.
@@ -27,7 +27,11 @@ GROUPS = ("loader", "transformer", "analyst", "reporter")
 PASSWORD_ENV_PREFIX = "SEGMENT_REPORTS_PASSWORD_"
 DEFAULT_CONFIG = "roles.yml"
 REDACTED = sql.SQL("'***'")
-SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast", "public")
+# Segment's call tables: a schema holding one of them is a Segment source.
+SEGMENT_CALL_TABLES = ("tracks", "pages", "screens", "identifies", "aliases", "groups")
+# Which group roles read which analytics schema (by suffix of the target schema);
+# macros/reader_roles.sql gives dbt the same map.
+READERS = {"": ("analyst", "reporter"), "_staging": ("analyst",), "_ops": ("analyst",)}
 
 
 class RolesError(Exception):
@@ -45,7 +49,7 @@ class RolesConfig:
     statement_timeout: str = "60s"
     connection_limit: int = 10
     analytics_schema: str = "analytics"
-    # Segment source schemas; empty: every other non-system schema.
+    # Segment source schemas; empty: the schemas that hold Segment's call tables.
     segment_schemas: list[str] = field(default_factory=list)
 
     @classmethod
@@ -134,11 +138,20 @@ class Catalog:
     schema_acl: set[tuple[str, str, str]]  # (schema, grantee, privilege)
     default_acl: set[tuple[str, str, str, str, str]]
     # (for role, schema or '', objtype r/n, grantee, privilege)
+    segment_sources: set[str]  # schemas holding one of Segment's call tables
+    objects: list[tuple[str, str, str, str | None, str]]
+    # (schema, TABLE/VIEW/.../ROUTINE, name, routine arguments, owner) in analytics
+    current_user: str
+    superuser: bool
 
     @classmethod
-    def read(cls, conn: psycopg.Connection) -> Catalog:
+    def read(cls, conn: psycopg.Connection, analytics: list[str] = ()) -> Catalog:
+        """The catalog; `objects` lists the relations and routines in `analytics`."""
         with conn.cursor() as cur:
-            database = cur.execute("select current_database()").fetchone()[0]
+            database, current_user, superuser = cur.execute(
+                "select current_database(), current_user,"
+                " (select rolsuper from pg_roles where rolname = current_user)"
+            ).fetchone()
             roles = {
                 name: {"login": login, "connlimit": limit, "config": config or []}
                 for name, login, limit, config in cur.execute(
@@ -185,7 +198,43 @@ class Catalog:
                     " left join pg_roles g on g.oid = a.grantee"
                 )
             )
-        return cls(database, roles, members, db_acl, schemas, schema_acl, default_acl)
+            segment_sources = {
+                schema
+                for (schema,) in cur.execute(
+                    "select distinct n.nspname from pg_class c"
+                    " join pg_namespace n on n.oid = c.relnamespace"
+                    " where c.relkind in ('r', 'p', 'f') and c.relname = any(%s)",
+                    (list(SEGMENT_CALL_TABLES),),
+                )
+            }
+            objects = cur.execute(
+                "select n.nspname, case c.relkind when 'v' then 'VIEW'"
+                "   when 'm' then 'MATERIALIZED VIEW' when 'f' then 'FOREIGN TABLE'"
+                "   else 'TABLE' end, c.relname, null, pg_get_userbyid(c.relowner)"
+                " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                " where n.nspname = any(%s) and c.relkind in ('r', 'p', 'v', 'm', 'f')"
+                " union all"
+                " select n.nspname, 'ROUTINE', p.proname,"
+                " pg_get_function_identity_arguments(p.oid),"
+                " pg_get_userbyid(p.proowner)"
+                " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+                " where n.nspname = any(%s) and p.prokind in ('f', 'p')"
+                " order by 1, 3, 4",
+                (list(analytics), list(analytics)),
+            ).fetchall()
+        return cls(
+            database,
+            roles,
+            members,
+            db_acl,
+            schemas,
+            schema_acl,
+            default_acl,
+            segment_sources,
+            objects,
+            current_user,
+            bool(superuser),
+        )
 
 
 def _tables_missing_select(conn: psycopg.Connection, schema: str, grantee: str) -> bool:
@@ -211,21 +260,27 @@ def _ident(name: str) -> sql.Identifier:
 
 
 def segment_schemas(conn: psycopg.Connection, config: RolesConfig) -> list[str]:
-    """The configured Segment schemas, or every schema not system or analytics."""
-    cat = Catalog.read(conn)
-    return _segment_schemas(cat, config)
+    """The configured Segment schemas, or the schemas holding Segment call tables."""
+    return _segment_schemas(Catalog.read(conn), config)
 
 
 def _segment_schemas(cat: Catalog, config: RolesConfig) -> list[str]:
     if config.segment_schemas:
         return [s for s in config.segment_schemas if s in cat.schemas]
-    ours = {config.groups["transformer"], *config.logins["transformer"]}
+    # A schema without a call table (hr, public, ...) is never granted: sources
+    # Segment creates later are covered by the loader's default privileges.
+    ours = _transformers(config)
     analytics = set(config.analytics_schemas)
     return sorted(
         name
-        for name, owner in cat.schemas.items()
-        if name not in SYSTEM_SCHEMAS and name not in analytics and owner not in ours
+        for name in cat.segment_sources
+        if name not in analytics and cat.schemas.get(name) not in ours
     )
+
+
+def _transformers(config: RolesConfig) -> set[str]:
+    """The roles whose objects count as dbt's: the group and its logins."""
+    return {config.groups["transformer"], *config.logins["transformer"]}
 
 
 def _role_steps(
@@ -353,11 +408,83 @@ def _default_grant(
     ]
 
 
-def plan(
-    conn: psycopg.Connection, config: RolesConfig, *, rotate: bool = False
-) -> list[Step]:
-    """The statements that bring the warehouse to the configured roles; [] if none."""
-    cat = Catalog.read(conn)
+def _acts_as(conn: psycopg.Connection, cat: Catalog, role: str) -> bool:
+    """True when the current user has the privileges of `role` (superusers do)."""
+    if cat.superuser:
+        return True
+    if role not in cat.roles:
+        return False
+    row = conn.execute("select pg_has_role(%s, 'USAGE')", (role,)).fetchone()
+    return bool(row and row[0])
+
+
+def _may_create_schema(conn: psycopg.Connection) -> bool:
+    row = conn.execute(
+        "select has_database_privilege(current_database(), 'CREATE')"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _analytics_owner_steps(
+    conn: psycopg.Connection, cat: Catalog, config: RolesConfig
+) -> tuple[list[Step], list[Step], set[str]]:
+    """Create the analytics schemas, or hand them and their tables to transformer.
+
+    Returns (steps, fixes, blocked): `fixes` are the statements the current user
+    may not run (ALTER ... OWNER needs the privileges of the old and the new
+    owner), `blocked` the schemas they concern, left alone until someone who may
+    runs them.
+    """
+    owner = config.groups["transformer"]
+    ours = _transformers(config)
+    steps: list[Step] = []
+    fixes: list[Step] = []
+    blocked: set[str] = set()
+    for schema in config.analytics_schemas:
+        if schema not in cat.schemas:
+            create = Step(
+                sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
+                    _ident(schema), _ident(owner)
+                )
+            )
+            if _acts_as(conn, cat, owner) and _may_create_schema(conn):
+                steps.append(create)
+            else:
+                fixes.append(create)
+                blocked.add(schema)
+            continue
+        handover: list[tuple[Step, str]] = []
+        if cat.schemas[schema] not in ours:
+            statement = sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(
+                _ident(schema), _ident(owner)
+            )
+            handover.append((Step(statement), cat.schemas[schema]))
+        for in_schema, kind, name, arguments, old_owner in cat.objects:
+            if in_schema == schema and old_owner not in ours:
+                target = sql.Identifier(schema, name)
+                if arguments is not None:
+                    # The server's own rendering of the argument types.
+                    target = sql.SQL("{}({})").format(target, sql.SQL(arguments))
+                statement = sql.SQL("ALTER {} {} OWNER TO {}").format(
+                    sql.SQL(kind), target, _ident(owner)
+                )
+                handover.append((Step(statement), old_owner))
+        if not handover:
+            continue
+        if _acts_as(conn, cat, owner) and all(
+            _acts_as(conn, cat, old) for _, old in handover
+        ):
+            steps += [step for step, _ in handover]
+        else:
+            fixes += [step for step, _ in handover]
+            blocked.add(schema)
+    return steps, fixes, blocked
+
+
+def _plan(
+    conn: psycopg.Connection, config: RolesConfig, rotate: bool
+) -> tuple[list[Step], list[Step]]:
+    cat = Catalog.read(conn, config.analytics_schemas)
     g = config.groups
     steps = _role_steps(cat, config, rotate)
 
@@ -385,16 +512,43 @@ def plan(
         steps += _default_grant(cat, login, "", "n", g["transformer"])
         steps += _default_grant(cat, login, "", "r", g["transformer"])
 
-    # Analyst reads marts and staging; reporter reads marts only.
-    marts, staging = config.analytics_schema, f"{config.analytics_schema}_staging"
-    readers = [(marts, g["analyst"]), (staging, g["analyst"]), (marts, g["reporter"])]
-    for schema, grantee in readers:
-        if schema not in cat.schemas:
+    # Transformer owns the analytics schemas; creating them now (when a first
+    # build has not) lets the default privileges below cover that first build.
+    owned, fixes, blocked = _analytics_owner_steps(conn, cat, config)
+    steps += owned
+
+    # Readers: the same privileges and grantees as dbt's grant_select_to_readers
+    # and grant_reader_access hooks, so neither adds what the other lacks.
+    for suffix, keys in READERS.items():
+        schema = config.analytics_schema + suffix
+        if schema in blocked:
             continue
-        steps += _grant_read_schema(conn, cat, schema, grantee)
-        for login in config.logins["transformer"]:
-            steps += _default_grant(cat, login, schema, "r", grantee)
-    return steps
+        for grantee in (g[key] for key in keys):
+            steps += _grant_read_schema(conn, cat, schema, grantee)
+            for login in config.logins["transformer"]:
+                steps += _default_grant(cat, login, schema, "r", grantee)
+    return steps, fixes
+
+
+def plan(
+    conn: psycopg.Connection, config: RolesConfig, *, rotate: bool = False
+) -> list[Step]:
+    """The statements that bring the warehouse to the configured roles; [] if none.
+
+    Statements the current user may not run are left out: `ownership_fixes`
+    lists them.
+    """
+    return _plan(conn, config, rotate)[0]
+
+
+def ownership_fixes(conn: psycopg.Connection, config: RolesConfig) -> list[str]:
+    """SQL a superuser must run to give the analytics schemas to transformer.
+
+    Empty when setup-roles can do it itself (as a superuser, or as a member of
+    both the current owners and the transformer group). The schemas concerned
+    get no reader grants until then.
+    """
+    return render(conn, _plan(conn, config, rotate=False)[1])
 
 
 # --- applying --------------------------------------------------------------

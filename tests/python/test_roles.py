@@ -1,6 +1,8 @@
-"""setup-roles / add-user against the real test cluster (SPEC section 7).
+"""setup-roles / add-user and dbt's reader grants against the real test cluster.
 
-Role names are global to the cluster, so every test uses its own prefix.
+Role names are global to the cluster, so every test uses its own prefix (and
+tells dbt the reader group names through the analyst_role/reporter_role vars,
+as a warehouse that renames the groups in roles.yml does).
 """
 
 from __future__ import annotations
@@ -115,7 +117,10 @@ def test_setup_twice_and_what_each_role_may_do(warehouse, pg_database, prefix):
         assert transformer.execute("select id from later_source.pages").fetchall() == [
             ("p",)
         ]
-        assert _can(transformer, "create schema analytics_intermediate")
+        assert _can(transformer, "create table analytics_intermediate.x (x int)")
+        # The schemas and tables an admin's build made are the transformer's now.
+        assert _can(transformer, "comment on table analytics.daily is 'owned'")
+        assert _can(transformer, "comment on view analytics_staging.stg_tracks is ''")
         assert not _can(transformer, "insert into production.tracks values ('2', 'x')")
 
         # Reporter: marts only, with its own timeout and connection limit.
@@ -271,10 +276,8 @@ def test_identifiers_never_formatted(warehouse, prefix):
         assert isinstance(step.statement, sql.Composable)
 
 
-def test_dbt_rebuild_keeps_marts_readable_and_staging_private(
-    conn, pg_database, prefix, tmp_path
-):
-    from dbt_helpers import DbtRunner
+def _tiny_segment_source(conn: psycopg.Connection) -> None:
+    """Three raw calls in `production`: enough for every model to build a row."""
     from segment_rows import RawWarehouse, at
 
     wh = RawWarehouse()
@@ -285,85 +288,297 @@ def test_dbt_rebuild_keeps_marts_readable_and_staging_private(
     wh.page("production", "p-1", at("2024-04-01 10:06"), anonymous_id="a1", path="/")
     wh.load(conn)
 
+
+def _login_dbt(pg_database: dict, login: str, password: str, workdir: Path):
+    """dbt as `login`, told only the (prefixed) reader group names."""
+    from dbt_helpers import DbtRunner, libpq_env
+
+    return DbtRunner(
+        libpq_env(dict(pg_database, user=login, password=password)), workdir
+    )
+
+
+def _reader_vars(prefix: str) -> dict[str, str]:
+    return {"analyst_role": f"{prefix}analyst", "reporter_role": f"{prefix}reporter"}
+
+
+def _check_reads(pg_database: dict, prefix: str, passwords: dict[str, str]) -> None:
+    """Marts: analyst and reporter; staging and ops: analyst; intermediate: nobody."""
+    reporter_login, analyst_login = f"{prefix}bi_reporter", f"{prefix}ana"
+    with (
+        _login(pg_database, reporter_login, passwords[reporter_login]) as reporter,
+        _login(pg_database, analyst_login, passwords[analyst_login]) as analyst,
+    ):
+        events = "select count(*) from analytics.events"
+        intermediate = "select * from analytics_intermediate.int_user_ids_merged"
+        for reader in (reporter, analyst):
+            # The source's one track and one page call.
+            assert reader.execute(events).fetchone() == (2,)
+            assert _can(reader, "select * from analytics.users")
+            assert not _can(reader, intermediate)
+            assert not _can(reader, "delete from analytics.events")
+        assert _can(analyst, "select * from analytics_staging.stg_segment__tracks")
+        assert _can(analyst, "select * from analytics_ops.model_run_state")
+        assert not _can(reporter, "select * from analytics_staging.stg_segment__tracks")
+        assert not _can(reporter, "select * from analytics_ops.model_run_state")
+
+
+def _unreadable(conn: psycopg.Connection, prefix: str) -> list[tuple[str, str, str]]:
+    """(schema, table, reader group) for each table a reader should see but cannot."""
+    analyst, reporter = f"{prefix}analyst", f"{prefix}reporter"
+    return conn.execute(
+        "select n.nspname::text, c.relname::text, w.reader"
+        " from (values ('analytics', %s), ('analytics', %s),"
+        "   ('analytics_staging', %s), ('analytics_ops', %s)) w (schema, reader)"
+        " join pg_namespace n on n.nspname = w.schema"
+        " join pg_class c on c.relnamespace = n.oid and c.relkind in ('r', 'v')"
+        " where not has_table_privilege(w.reader, c.oid, 'SELECT')"
+        " order by 1, 2, 3",
+        (analyst, reporter, analyst, analyst),
+    ).fetchall()
+
+
+def test_setup_roles_then_plain_build_is_readable_and_idempotent(
+    conn, pg_database, prefix, tmp_path
+):
+    """setup-roles on an empty warehouse, then a plain build as the transformer."""
+    _tiny_segment_source(conn)
     config = roles.RolesConfig.from_dict(_config(prefix))
     passwords: dict[str, str] = {}
     roles.apply(conn, roles.plan(conn, config), _passwords(passwords))
+    owners = conn.execute(
+        "select nspname, pg_get_userbyid(nspowner) from pg_namespace"
+        " where nspname like 'analytics%' order by 1"
+    ).fetchall()
+    assert owners == [
+        (name, f"{prefix}transformer")
+        for name in (
+            "analytics",
+            "analytics_intermediate",
+            "analytics_ops",
+            "analytics_staging",
+        )
+    ]
 
     transformer = f"{prefix}dbt_transformer"
-    env = {
-        "PGHOST": pg_database["host"],
-        "PGPORT": pg_database["port"],
-        "PGUSER": transformer,
-        "PGDATABASE": pg_database["dbname"],
-        "PGPASSWORD": passwords[transformer],
-    }
-    dbt = DbtRunner(env, tmp_path)
-    dbt_vars = {
-        "grant_roles": True,
-        "analyst_role": f"{prefix}analyst",
-        "reporter_role": f"{prefix}reporter",
-    }
-    dbt("run", vars=dbt_vars)
-    # dbt's grants config: marts to analyst and reporter, staging to analyst only.
-    readers = conn.execute(
-        "select table_schema, table_name, grantee from information_schema"
-        ".role_table_grants where privilege_type = 'SELECT'"
-        " and grantee like %s and grantee not like %s"
-        " and table_name in ('events', 'stg_segment__tracks')",
-        (prefix + "%", "%transformer"),
+    dbt = _login_dbt(pg_database, transformer, passwords[transformer], tmp_path)
+    dbt("build", vars=_reader_vars(prefix))
+    _check_reads(pg_database, prefix, passwords)
+    assert _unreadable(conn, prefix) == []
+    assert roles.plan(conn, config) == []
+    assert roles.ownership_fixes(conn, config) == []
+
+
+def test_build_first_then_setup_roles_hands_over_and_stays_idempotent(
+    conn, pg_database, pg_env, prefix, tmp_path
+):
+    """A first build as the superuser, setup-roles, a plain run, setup-roles."""
+    from dbt_helpers import DbtRunner
+
+    _tiny_segment_source(conn)
+    # Same-named reader roles exist, but setup-roles has not run on this
+    # database: the superuser's build grants them nothing.
+    config = roles.RolesConfig.from_dict(_config(prefix))
+    for group in ("analyst", "reporter"):
+        conn.execute(sql.SQL("create role {}").format(sql.Identifier(prefix + group)))
+    DbtRunner(pg_env, tmp_path / "admin")("run", vars=_reader_vars(prefix))
+    grantees = conn.execute(
+        "select distinct grantee::regrole::text from pg_class c"
+        " join pg_namespace n on n.oid = c.relnamespace,"
+        " aclexplode(coalesce(c.relacl, acldefault('r', c.relowner)))"
+        " where n.nspname like 'analytics%'"
     ).fetchall()
-    assert sorted(readers) == [
-        ("analytics", "events", f"{prefix}analyst"),
-        ("analytics", "events", f"{prefix}reporter"),
-        ("analytics_staging", "stg_segment__tracks", f"{prefix}analyst"),
-    ]
-    # The first build created the analytics schemas; its on-run-end hook granted
-    # USAGE on them, so readers can query the marts before setup-roles runs again.
-    reporter_login = f"{prefix}bi_reporter"
-    with _login(pg_database, reporter_login, passwords[reporter_login]) as reporter:
-        assert _can(reporter, "select * from analytics.events")
-        assert not _can(reporter, "select * from analytics_staging.stg_segment__tracks")
-    # A second setup-roles run adds what dbt cannot (default privileges in the
-    # schemas it created); dbt's grants keep the tables readable.
-    roles.apply(conn, roles.plan(conn, config), _passwords(passwords))
+    assert grantees == [("postgres",)]
+
+    passwords: dict[str, str] = {}
+    steps = roles.plan(conn, config)
+    text = "\n".join(roles.render(conn, steps))
+    assert f'ALTER SCHEMA "analytics" OWNER TO "{prefix}transformer"' in text
+    assert f'ALTER TABLE "analytics"."events" OWNER TO "{prefix}transformer"' in text
+    assert (
+        'ALTER TABLE "analytics_staging"."stg_segment__tracks"'
+        f' OWNER TO "{prefix}transformer"'
+    ) in text
+    roles.apply(conn, steps, _passwords(passwords))
     assert roles.plan(conn, config) == []
-    owner = conn.execute(
-        "select pg_get_userbyid(nspowner) from pg_namespace where nspname = 'analytics'"
+    _check_reads(pg_database, prefix, passwords)
+    foreign = conn.execute(
+        "select count(*) from pg_class c"
+        " join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname like 'analytics%%' and c.relkind in ('r', 'v')"
+        " and pg_get_userbyid(c.relowner) <> %s",
+        (f"{prefix}transformer",),
     ).fetchone()
-    assert owner == (transformer,)
+    assert foreign == (0,)
 
-    for _ in range(2):  # the rebuild drops and recreates every table
-        reporter_login = f"{prefix}bi_reporter"
-        analyst_login = f"{prefix}ana"
-        with (
-            _login(pg_database, reporter_login, passwords[reporter_login]) as reporter,
-            _login(pg_database, analyst_login, passwords[analyst_login]) as analyst,
-        ):
-            assert _can(reporter, "select * from analytics.events")
-            assert _can(reporter, "select * from analytics.users")
-            assert not _can(
-                reporter, "select * from analytics_staging.stg_segment__tracks"
-            )
-            assert _can(analyst, "select * from analytics.events")
-            assert _can(analyst, "select * from analytics_staging.stg_segment__tracks")
-            assert not _can(analyst, "delete from analytics.events")
-        dbt("run", "--full-refresh", vars=dbt_vars)
+    # The scheduled run as the transformer login: it appends to the handed-over
+    # incremental tables and replaces the others.
+    transformer = f"{prefix}dbt_transformer"
+    dbt = _login_dbt(pg_database, transformer, passwords[transformer], tmp_path)
+    dbt("run", vars=_reader_vars(prefix))
+    _check_reads(pg_database, prefix, passwords)
+    assert _unreadable(conn, prefix) == []
     assert roles.plan(conn, config) == []
 
 
-def test_dbt_without_grant_roles_grants_nothing(conn, dbt):
-    """The default (no roles set up) still builds, and grants nothing."""
-    from segment_rows import RawWarehouse, at
-
-    wh = RawWarehouse()
-    wh.page("production", "p-1", at("2024-04-01 10:06"), anonymous_id="a1", path="/")
-    wh.load(conn)
-    dbt("run", "--select", "staging")
+def test_reader_grants_start_once_readers_may_connect(conn, dbt, prefix):
+    """dbt grants to the reader roles once they may connect here, as setup-roles
+    leaves them; roles of those names without CONNECT get nothing."""
+    _tiny_segment_source(conn)
+    analyst, reporter = f"{prefix}analyst", f"{prefix}reporter"
+    for group in (analyst, reporter):
+        conn.execute(sql.SQL("create role {}").format(sql.Identifier(group)))
+    dbt("run", "--select", "staging", vars=_reader_vars(prefix))
     grantees = conn.execute(
         "select distinct grantee from information_schema.role_table_grants"
         " where table_schema = 'analytics_staging'"
     ).fetchall()
     assert grantees == [("postgres",)]
+    usage = conn.execute(
+        "select has_schema_privilege(%s, 'analytics_staging', 'USAGE')", (analyst,)
+    ).fetchone()
+    assert usage == (False,)
+
+    # As setup-roles leaves them. The superuser's rebuild of two staging tables
+    # grants them in its post-hooks; on-run-end covers the schema and the rest.
+    conn.execute(
+        sql.SQL("grant connect on database {} to {}, {}").format(
+            sql.Identifier(conn.info.dbname),
+            sql.Identifier(analyst),
+            sql.Identifier(reporter),
+        )
+    )
+    dbt(
+        "run",
+        "--select",
+        "stg_segment__users",
+        "stg_segment__accounts",
+        vars=_reader_vars(prefix),
+    )
+    privileges = conn.execute(
+        "select r.rolname, has_schema_privilege(r.oid, n.oid, 'USAGE'),"
+        " bool_and(has_table_privilege(r.oid, c.oid, 'SELECT')),"
+        " bool_or(has_table_privilege(r.oid, c.oid, 'SELECT'))"
+        " from pg_namespace n join pg_class c on c.relnamespace = n.oid"
+        " cross join pg_roles r"
+        " where n.nspname = 'analytics_staging' and c.relkind in ('r', 'v')"
+        " and r.rolname in (%s, %s) group by r.rolname, r.oid, n.oid order by 1",
+        (analyst, reporter),
+    ).fetchall()
+    assert privileges == [(analyst, True, True, True), (reporter, False, False, False)]
+
+
+def test_empty_segment_schemas_grants_only_segment_sources(conn, pg_database, prefix):
+    """`segment_schemas: []` reads schemas with Segment call tables, nothing else."""
+    for statement in (
+        "create schema production",
+        "create table production.pages (id text)",
+        "create schema ios",
+        'create table ios."identifies" (id text)',
+        "create schema hr",
+        "create table hr.salaries (name text, amount int)",
+        "create table hr.tracks_archive (id text)",
+        "create table public.secrets (x text)",
+    ):
+        conn.execute(statement)
+    config = roles.RolesConfig.from_dict(_config(prefix, segment_schemas=[]))
+    steps = roles.plan(conn, config)
+    text = "\n".join(roles.render(conn, steps))
+    assert '"hr"' not in text
+    assert 'SCHEMA "public" TO' not in text
+    passwords: dict[str, str] = {}
+    roles.apply(conn, steps, _passwords(passwords))
+    assert roles.plan(conn, config) == []
+    login = f"{prefix}dbt_transformer"
+    with _login(pg_database, login, passwords[login]) as transformer:
+        assert _can(transformer, "select * from production.pages")
+        assert _can(transformer, "select * from ios.identifies")
+        assert not _can(transformer, "select * from hr.salaries")
+        assert not _can(transformer, "select * from hr.tracks_archive")
+        assert not _can(transformer, "select * from public.secrets")
+    loader = f"{prefix}segment_loader"
+    with _login(pg_database, loader, passwords[loader]) as segment:
+        segment.execute("create schema android")
+        segment.execute("create table android.screens (id text)")
+    with _login(pg_database, login, passwords[login]) as transformer:
+        assert _can(transformer, "select * from android.screens")
+    assert roles.plan(conn, config) == []
+
+
+def test_hand_over_needs_a_superuser_and_says_how(conn, pg_database, prefix, tmp_path):
+    """A non-superuser cannot take another role's schemas: the fix SQL is printed."""
+    config = roles.RolesConfig.from_dict(_config(prefix))
+    roles.apply(conn, roles.plan(conn, config), _passwords({}))
+    owner, admin = f"{prefix}someone", f"{prefix}admin"
+    conn.execute(sql.SQL("create role {}").format(sql.Identifier(owner)))
+    conn.execute(
+        sql.SQL("create role {} login createrole password 'admin-pw'").format(
+            sql.Identifier(admin)
+        )
+    )
+    conn.execute(sql.SQL("grant connect on database {} to {}").format(
+        sql.Identifier(pg_database["dbname"]), sql.Identifier(admin)))  # fmt: skip
+    conn.execute("drop schema analytics_ops")
+    conn.execute(
+        sql.SQL("create schema analytics_ops authorization {}").format(
+            sql.Identifier(owner)
+        )
+    )
+    conn.execute("create table analytics_ops.run_log (x int)")
+    conn.execute("create view analytics_ops.run_view as select * from pg_am")
+    conn.execute(
+        'create function analytics_ops."Try"(value text, "n m" int) returns int'
+        " language sql as 'select 1'"
+    )
+    for statement in (
+        "alter table analytics_ops.run_log owner to {}",
+        "alter view analytics_ops.run_view owner to {}",
+        'alter function analytics_ops."Try"(text, int) owner to {}',
+    ):
+        conn.execute(sql.SQL(statement).format(sql.Identifier(owner)))
+    config_file = tmp_path / "roles.yml"
+    config_file.write_text(yaml.safe_dump(_config(prefix)))
+    env = {
+        "PGHOST": pg_database["host"],
+        "PGPORT": pg_database["port"],
+        "PGUSER": admin,
+        "PGDATABASE": pg_database["dbname"],
+        "PGPASSWORD": "admin-pw",
+    }
+    args = ["setup-roles", "--config", str(config_file)]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 1, result.output
+    transformer = f'"{prefix}transformer"'
+    assert f'ALTER SCHEMA "analytics_ops" OWNER TO {transformer};' in result.output
+    for fix in (
+        'ALTER TABLE "analytics_ops"."run_log"',
+        'ALTER VIEW "analytics_ops"."run_view"',
+        'ALTER ROUTINE "analytics_ops"."Try"(value text, "n m" integer)',
+    ):
+        assert f"{fix} OWNER TO {transformer};" in result.output
+    assert "nothing to change" not in result.output
+
+    # As a superuser the same command hands them over; then nothing is left to do.
+    env.update(PGUSER=pg_database["user"], PGPASSWORD=pg_database["password"])
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    owners = conn.execute(
+        "select pg_get_userbyid(nspowner),"
+        " (select pg_get_userbyid(relowner) from pg_class"
+        "  where oid = 'analytics_ops.run_log'::regclass),"
+        " (select pg_get_userbyid(relowner) from pg_class"
+        "  where oid = 'analytics_ops.run_view'::regclass),"
+        " (select pg_get_userbyid(proowner) from pg_proc"
+        "  where oid = 'analytics_ops.\"Try\"(text, int)'::regprocedure)"
+        " from pg_namespace where nspname = 'analytics_ops'"
+    ).fetchone()
+    assert owners == (f"{prefix}transformer",) * 4
+    assert conn.execute(
+        "select has_table_privilege(%s, 'analytics_ops.run_log', 'SELECT')",
+        (f"{prefix}analyst",),
+    ).fetchone() == (True,)
+    result = CliRunner().invoke(main, args, env=env)
+    assert "nothing to change" in result.output
 
 
 def test_add_user_cli(warehouse, pg_database, prefix, tmp_path):
