@@ -3,9 +3,8 @@
         SQL for an identity column with junk values nulled: a value whose
         lower(trim(value)) is in var('identity_ignore_values') becomes null.
     -#}
-    {%- set values = var("identity_ignore_values") -%}
     {%- set ignored = [] -%}
-    {%- for value in ([values] if values is string else values) -%}
+    {%- for value in segment_settings().identity_ignore_values -%}
         {%- do ignored.append(segment_string_literal(value | string | trim | lower)) -%}
     {%- endfor -%}
     {%- if ignored | length == 0 -%}

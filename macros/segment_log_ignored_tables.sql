@@ -1,20 +1,24 @@
-{% macro segment_log_ignored_tables() %}
+{% macro segment_log_ignored_tables(classified) %}
     {#-
-        Logs each table or view of the source schemas that staging does not read (not
-        a default table, not an event table), with the reason.
+        Logs each table or view of the source schemas that staging does not read,
+        with the reason (classified: segment_classified_catalog()), and warns about
+        schemas that hold Segment's tables but are not in var('segment_schemas').
     -#}
-    {%- set defaults = segment_default_tables() -%}
-    {%- set envelope = ["id", "received_at", "uuid_ts", "event"] -%}
-    {%- for relation in segment_catalog() -%}
-        {%- set names = relation.columns | map(attribute=0) | list -%}
-        {%- set lacking = envelope | reject("in", names) | list -%}
-        {%- set name = relation.schema ~ "." ~ relation.table -%}
-        {%- if relation.kind not in ["r", "p", "f"] -%}
-            {%- do log("segment_reports: ignoring " ~ name ~ ": a view, not a table",
-                info=True) -%}
-        {%- elif relation.table not in defaults and lacking | length > 0 -%}
-            {%- do log("segment_reports: ignoring " ~ name ~ ": not a Segment event "
-                ~ "table (no " ~ lacking | join(", ") ~ " column)", info=True) -%}
-        {%- endif -%}
+    {%- for relation in classified if relation.use == "ignored" -%}
+        {%- do log(
+            "segment_reports: ignoring " ~ relation.schema ~ "." ~ relation.table
+            ~ ": " ~ relation.reason, info=True
+        ) -%}
     {%- endfor -%}
+    {%- set listed = segment_schema_names() -%}
+    {%- set unlisted = segment_unlisted_schemas() -%}
+    {%- if unlisted | length > 0 -%}
+        {%- do exceptions.warn(
+            "segment_reports: schema(s) " ~ unlisted | join(", ") ~ " hold Segment "
+            ~ "tables but are not in segment_schemas (" ~ listed | join(", ")
+            ~ "), so they are not read. Add them with 'segment-reports settings set "
+            ~ "segment_schemas \"[" ~ (listed + unlisted) | join(", ") ~ "]\"' "
+            ~ "if they are Segment sources."
+        ) -%}
+    {%- endif -%}
 {% endmacro %}

@@ -6,7 +6,8 @@
         - source_schema and source_table (text literals) come first;
         - columns: [name, type] or [name, type, alias]; a column a relation lacks is a
           typed null, one of another type (or spelling: varchar(1024) for text) is
-          cast to the given type;
+          read as the given type by segment_cast(), which never fails the query (a
+          value it cannot read is null);
         - properties: none, or {"alias": ..., "exclude": [names]}: a jsonb object of
           every other column of the relation (not in columns, not in exclude, not
           context_*), nulls stripped, {} when there is none;
@@ -40,8 +41,9 @@
             {%- elif available[name] == data_type -%}
                 {%- set expression = segment_quote_identifier(name) -%}
             {%- else -%}
-                {%- set expression = segment_quote_identifier(name)
-                    ~ "::" ~ data_type -%}
+                {%- set expression = segment_cast(
+                    segment_quote_identifier(name), available[name], data_type
+                ) -%}
             {%- endif -%}
             {%- do targets.append(
                 expression if expression == alias else expression ~ " as " ~ alias

@@ -35,7 +35,6 @@
 ] %}
 {%- set relations = segment_relations("tracks") + segment_relations("event_tables") %}
 {%- set watermarks = segment_load_watermarks() %}
-{%- do segment_log_ignored_tables() %}
 
 with
 

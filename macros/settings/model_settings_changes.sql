@@ -1,0 +1,31 @@
+{% macro model_settings_changes() %}
+    {#-
+        For the incremental model being built: model_settings_difference() between
+        the settings recorded with its existing rows and the current ones; [] when
+        it has no rows yet (nothing to rebuild) or is not incremental.
+    -#}
+    {%- if not execute or model.config.materialized != "incremental" -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_relation(
+        this.database, this.schema, this.identifier
+    ) -%}
+    {%- if existing is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set store = model_settings_relation() -%}
+    {%- set recorded = none -%}
+    {%- if adapter.get_relation(store.database, store.schema, store.identifier) -%}
+        {%- set query -%}
+            select settings::text from {{ store }}
+            where model_name = {{ segment_string_literal(this.identifier) }}
+        {%- endset -%}
+        {%- set rows = run_query(query).rows -%}
+        {%- if rows | length > 0 -%}
+            {%- set recorded = fromjson(rows[0][0]) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(model_settings_difference(
+        recorded, segment_history_settings(model_settings_layer())
+    )) }}
+{% endmacro %}

@@ -1,0 +1,28 @@
+{% macro segment_history_settings(layer) %}
+    {#-
+        The settings that decide what a model's existing rows hold, as a dict to
+        record with the model (model_settings_record()) and compare on the next run
+        (model_settings_changes()). Staging depends on the junk id values and the
+        source schemas; every later layer also on the session timeout and the
+        excluded user ids. incremental_lookback_hours is absent: it changes which raw
+        rows a run re-reads, never a result.
+    -#}
+    {%- set settings = segment_settings() -%}
+    {%- set ignored = [] -%}
+    {%- for value in settings.identity_ignore_values | map("trim") | map("lower") -%}
+        {%- if value not in ignored -%}
+            {%- do ignored.append(value) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set recorded = {
+        "segment_schemas": settings.segment_schemas | sort,
+        "identity_ignore_values": ignored | sort,
+    } -%}
+    {%- if layer != "staging" -%}
+        {%- do recorded.update({
+            "session_timeout_minutes": settings.session_timeout_minutes | int,
+            "excluded_user_ids": settings.excluded_user_ids | unique | sort,
+        }) -%}
+    {%- endif -%}
+    {{ return(recorded) }}
+{% endmacro %}

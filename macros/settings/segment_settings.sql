@@ -1,0 +1,114 @@
+{% macro segment_settings() %}
+    {#-
+        The project's vars, checked: a dict of segment_schemas (list of names),
+        session_timeout_minutes (int), incremental_lookback_hours (number),
+        identity_ignore_values and excluded_user_ids (lists of strings). A wrong type
+        or a value out of range stops the run with a message naming the var, before
+        any model writes (on-run-start calls this first). The README's Configuration
+        section states each rule.
+    -#}
+    {%- if not execute -%}
+        {#- Parsing and linting: nothing to check against, nothing is run. -#}
+        {{ return({
+            "segment_schemas": [var("segment_schemas")]
+                if var("segment_schemas") is string else var("segment_schemas"),
+            "session_timeout_minutes": var("session_timeout_minutes"),
+            "incremental_lookback_hours": var("incremental_lookback_hours"),
+            "identity_ignore_values": var("identity_ignore_values") | list,
+            "excluded_user_ids": var("excluded_user_ids") | list,
+        }) }}
+    {%- endif -%}
+    {%- set problems = [] -%}
+
+    {%- set schemas = var("segment_schemas") -%}
+    {%- if schemas is string or schemas is mapping or schemas is not iterable -%}
+        {%- do problems.append(
+            "segment_schemas must be a list of schema names, for example "
+            ~ "[production, ios]; got " ~ segment_describe_value(schemas)
+        ) -%}
+        {%- set schemas = [] -%}
+    {%- else -%}
+        {%- for name in schemas -%}
+            {%- if name is not string or name | trim == "" -%}
+                {%- do problems.append(
+                    "segment_schemas must hold schema names (non-empty strings); "
+                    ~ "got " ~ segment_describe_value(name)
+                ) -%}
+            {%- elif name | length > 63 -%}
+                {%- do problems.append(
+                    "segment_schemas: " ~ name ~ " is longer than PostgreSQL's "
+                    ~ "63-byte identifier limit"
+                ) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if schemas | length == 0 -%}
+            {%- do problems.append(
+                "segment_schemas is empty: list the schemas Segment writes to, "
+                ~ "for example [production]"
+            ) -%}
+        {%- endif -%}
+    {%- endif -%}
+
+    {%- set timeout = var("session_timeout_minutes") -%}
+    {%- if not segment_is_integer(timeout) or timeout < 1 or timeout > 1440 -%}
+        {%- do problems.append(
+            "session_timeout_minutes must be a whole number of minutes from 1 to "
+            ~ "1440 (one day); got " ~ segment_describe_value(timeout)
+        ) -%}
+    {%- endif -%}
+
+    {%- set lookback = var("incremental_lookback_hours") -%}
+    {%- set minimum_lookback = segment_minimum_lookback_hours() -%}
+    {%- if not segment_is_number(lookback)
+        or lookback < minimum_lookback or lookback > 8760 -%}
+        {%- do problems.append(
+            "incremental_lookback_hours must be a number of hours from "
+            ~ minimum_lookback ~ " to 8760; got " ~ segment_describe_value(lookback)
+            ~ ". Below " ~ minimum_lookback ~ " h, rows of a Segment sync that "
+            ~ "commits while a run reads could be skipped for good"
+        ) -%}
+    {%- endif -%}
+
+    {%- set lists = {} -%}
+    {%- for name in ["identity_ignore_values", "excluded_user_ids"] -%}
+        {%- set values = var(name) -%}
+        {%- set cleaned = [] -%}
+        {%- if values is string or values is mapping or values is not iterable -%}
+            {%- do problems.append(
+                name ~ " must be a list of strings, for example ['', 'null']; got "
+                ~ segment_describe_value(values)
+            ) -%}
+        {%- else -%}
+            {%- for value in values -%}
+                {%- if value is string or segment_is_number(value) -%}
+                    {%- do cleaned.append(value | string) -%}
+                {%- else -%}
+                    {%- do problems.append(
+                        name ~ " must hold strings; got "
+                        ~ segment_describe_value(value)
+                    ) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- do lists.update({name: cleaned}) -%}
+    {%- endfor -%}
+
+    {%- if problems | length > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Invalid dbt var(s) (set in dbt_project.yml, settings.yml or --vars):\n  - "
+            ~ problems | join("\n  - ")
+        ) }}
+    {%- endif -%}
+
+    {%- set names = [] -%}
+    {%- for name in schemas if name not in names -%}
+        {%- do names.append(name) -%}
+    {%- endfor -%}
+    {{ return({
+        "segment_schemas": names,
+        "session_timeout_minutes": timeout,
+        "incremental_lookback_hours": lookback,
+        "identity_ignore_values": lists.identity_ignore_values,
+        "excluded_user_ids": lists.excluded_user_ids,
+    }) }}
+{% endmacro %}
