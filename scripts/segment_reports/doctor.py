@@ -465,6 +465,7 @@ def _source_checks(
             f"raw-table indexes: {schema}",
             f"mixed-case tables: {schema}",
             f"last load: {schema}",
+            f"ignored tables: {schema}",
         ]
         if role != "loader":
             later.insert(0, f"schema access: {schema}")
@@ -489,7 +490,35 @@ def _source_checks(
         results.append(check_indexes(conn, schema))
         results.append(check_mixed_case(conn, schema))
         results.append(check_last_load(conn, schema))
+        results.append(check_ignored_tables(conn, schema))
     return results
+
+
+def check_ignored_tables(conn: psycopg.Connection, schema: str) -> CheckResult:
+    """Tables of `schema` the last build did not read (<target>_ops.ignored_tables)."""
+    name = f"ignored tables: {schema}"
+    listing = f"{quote_ident(marts_schema() + '_ops')}.ignored_tables"
+    row = conn.execute("select to_regclass(%s) is not null", (listing,)).fetchone()
+    if not row or not row[0]:
+        return CheckResult(name, SKIP, f"{listing} is not built yet")
+    try:
+        ignored = conn.execute(
+            f"select table_name, reason from {listing}"
+            " where source_schema = %s order by table_name",
+            (schema,),
+        ).fetchall()
+    except psycopg.errors.InsufficientPrivilege:
+        return CheckResult(name, SKIP, f"{listing} is not readable by this user")
+    if not ignored:
+        return CheckResult(name, PASS, "the last build read every table")
+    return CheckResult(
+        name,
+        WARN,
+        "not read by the last build: "
+        + "; ".join(f"{table} ({reason})" for table, reason in ignored),
+        "Nothing to do for tables that are not Segment's (imports, copies, views);"
+        " a Segment table listed here has lost its envelope columns or their types.",
+    )
 
 
 def run_checks(

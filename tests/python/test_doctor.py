@@ -295,7 +295,13 @@ def test_passing_run(pg_env, conn):
     loaded = conn.execute("select max(uuid_ts) from production.tracks").fetchone()[0]
     rc, results, output = _doctor(pg_env, "--role", "transformer")
     assert rc == 0, results
-    assert all(r["status"] == "PASS" for r in results), results
+    # nothing built yet: no list of ignored tables to show
+    assert _by_name(results)["ignored tables: production"]["status"] == "SKIP"
+    assert all(
+        r["status"] == "PASS"
+        for r in results
+        if r["name"] != "ignored tables: production"
+    ), results
     names = [r["name"] for r in results]
     assert names[:4] == [
         "name resolution",
@@ -367,3 +373,21 @@ def test_unknown_role_is_a_usage_error(pg_env):
     )
     assert result.returncode == 2
     assert "loader" in result.stderr
+
+
+def test_ignored_tables_of_the_last_build_are_shown(pg_env, conn, tmp_path):
+    from dbt_helpers import DbtRunner
+
+    _segment_schema(conn)
+    conn.execute(
+        "create table production.crm_import (id bigint, received_at bigint,"
+        " uuid_ts bigint, event text)"
+    )
+    DbtRunner(pg_env, tmp_path)("run", "--select", "ignored_tables")
+    rc, results, output = _doctor(pg_env, "--role", "transformer")
+    assert rc == 0, results
+    ignored = _by_name(results)["ignored tables: production"]
+    assert ignored["status"] == "WARN"
+    assert ignored["reason"].startswith("not read by the last build: crm_import (")
+    assert "id is bigint, not a string" in ignored["reason"]
+    assert "WARN  ignored tables: production" in output
