@@ -346,6 +346,15 @@ def test_setup_roles_then_plain_build_is_readable_and_idempotent(
     config = roles.RolesConfig.from_dict(_config(prefix))
     passwords: dict[str, str] = {}
     roles.apply(conn, roles.plan(conn, config), _passwords(passwords))
+
+    transformer = f"{prefix}dbt_transformer"
+    dbt = _login_dbt(pg_database, transformer, passwords[transformer], tmp_path)
+    dbt("build", vars=_reader_vars(prefix))
+    _check_reads(pg_database, prefix, passwords)
+    assert _unreadable(conn, prefix) == []
+    assert roles.plan(conn, config) == []
+    assert roles.ownership_fixes(conn, config) == []
+    # setup-roles made the schemas, so its default privileges covered the build.
     owners = conn.execute(
         "select nspname, pg_get_userbyid(nspowner) from pg_namespace"
         " where nspname like 'analytics%' order by 1"
@@ -359,14 +368,6 @@ def test_setup_roles_then_plain_build_is_readable_and_idempotent(
             "analytics_staging",
         )
     ]
-
-    transformer = f"{prefix}dbt_transformer"
-    dbt = _login_dbt(pg_database, transformer, passwords[transformer], tmp_path)
-    dbt("build", vars=_reader_vars(prefix))
-    _check_reads(pg_database, prefix, passwords)
-    assert _unreadable(conn, prefix) == []
-    assert roles.plan(conn, config) == []
-    assert roles.ownership_fixes(conn, config) == []
 
 
 def test_build_first_then_setup_roles_hands_over_and_stays_idempotent(
@@ -393,23 +394,9 @@ def test_build_first_then_setup_roles_hands_over_and_stays_idempotent(
     passwords: dict[str, str] = {}
     steps = roles.plan(conn, config)
     text = "\n".join(roles.render(conn, steps))
-    assert f'ALTER SCHEMA "analytics" OWNER TO "{prefix}transformer"' in text
-    assert f'ALTER TABLE "analytics"."events" OWNER TO "{prefix}transformer"' in text
-    assert (
-        'ALTER TABLE "analytics_staging"."stg_segment__tracks"'
-        f' OWNER TO "{prefix}transformer"'
-    ) in text
     roles.apply(conn, steps, _passwords(passwords))
     assert roles.plan(conn, config) == []
     _check_reads(pg_database, prefix, passwords)
-    foreign = conn.execute(
-        "select count(*) from pg_class c"
-        " join pg_namespace n on n.oid = c.relnamespace"
-        " where n.nspname like 'analytics%%' and c.relkind in ('r', 'v')"
-        " and pg_get_userbyid(c.relowner) <> %s",
-        (f"{prefix}transformer",),
-    ).fetchone()
-    assert foreign == (0,)
 
     # The scheduled run as the transformer login: it appends to the handed-over
     # incremental tables and replaces the others.
@@ -419,6 +406,22 @@ def test_build_first_then_setup_roles_hands_over_and_stays_idempotent(
     _check_reads(pg_database, prefix, passwords)
     assert _unreadable(conn, prefix) == []
     assert roles.plan(conn, config) == []
+
+    # What made that run possible: the superuser's objects were handed over.
+    assert f'ALTER SCHEMA "analytics" OWNER TO "{prefix}transformer"' in text
+    assert f'ALTER TABLE "analytics"."events" OWNER TO "{prefix}transformer"' in text
+    assert (
+        'ALTER TABLE "analytics_staging"."stg_segment__tracks"'
+        f' OWNER TO "{prefix}transformer"'
+    ) in text
+    foreign = conn.execute(
+        "select count(*) from pg_class c"
+        " join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname like 'analytics%%' and c.relkind in ('r', 'v')"
+        " and pg_get_userbyid(c.relowner) not in (%s, %s)",
+        (f"{prefix}transformer", transformer),
+    ).fetchone()
+    assert foreign == (0,)
 
 
 def test_reader_grants_start_once_readers_may_connect(conn, dbt, prefix):
