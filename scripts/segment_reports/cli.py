@@ -380,8 +380,9 @@ def _register_roles() -> None:
                 click.echo(f"  {login}: {password}")
         if fixes:
             raise click.ClickException(
-                "the analytics schemas belong to another role and this user may not"
-                " hand them to the transformer group; as a superuser run:\n"
+                "this user may not create the analytics schemas or hand them (from"
+                " the role that built them) to the transformer group; as a superuser"
+                " run:\n"
                 + "\n".join(fixes)
                 + "\nthen 'segment-reports setup-roles' again"
             )

@@ -517,8 +517,8 @@ def _plan(
     owned, fixes, blocked = _analytics_owner_steps(conn, cat, config)
     steps += owned
 
-    # Readers: the same privileges and grantees as dbt's grant_select_to_readers
-    # and grant_reader_access hooks, so neither adds what the other lacks.
+    # Readers: exactly the privileges and grantees dbt's grant_select_to_readers
+    # and grant_reader_access hooks give, so after a run this plan is empty.
     for suffix, keys in READERS.items():
         schema = config.analytics_schema + suffix
         if schema in blocked:
