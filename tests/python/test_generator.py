@@ -629,6 +629,92 @@ def test_overlapping_start_appends_fresh_rows(conn):
     assert any("has no data" in note for note in gap.notes)
 
 
+def test_same_arguments_give_same_data_whenever_they_run(make_database):
+    """The default end is the start of the UTC day, not the clock: any hour of one
+    day gives the same rows, and an explicit --end gives them on any day."""
+
+    def run(name: str, now: datetime, end: datetime | None = None) -> dict:
+        info = make_database(name)
+        with psycopg.connect(**info, autocommit=True) as conn:
+            generate_batch(conn, ["web:web"], events=2000, days=3, end=end, now=now)
+            generate_batch(conn, ["web:web"], days=0.01, now=now)  # to 00:14
+            return schema_digests(conn, "web")
+
+    day = datetime(2026, 12, 2, tzinfo=UTC)
+    just_after_midnight = run("gen_clock_a", day + timedelta(minutes=20))
+    late_evening = run("gen_clock_b", day + timedelta(hours=23, minutes=50))
+    months_later = run("gen_clock_c", day + timedelta(days=100, hours=7), end=day)
+    assert just_after_midnight == late_evening == months_later
+    assert just_after_midnight["pages"].split(":")[0] != "0"
+
+
+def test_no_batch_holds_future_events(conn):
+    now = datetime(2026, 12, 2, 10, 15, tzinfo=UTC)
+    midnight = datetime(2026, 12, 2, tzinfo=UTC)
+    generate_batch(conn, ["web:web", "app:mobile"], events=3000, days=5, now=now)
+    log = read_batches(conn)
+    assert {b["period_end"] for b in log} == {midnight}
+    before = {s: schema_digests(conn, s) for s in ("web", "app")}
+
+    # one more day would end tomorrow: refused, naming the largest that fits
+    # (10 h 15 min = 0.4270... days)
+    with pytest.raises(GeneratorError, match=r"after the current time") as refused:
+        generate_batch(conn, ["web:web", "app:mobile"], days=1, now=now)
+    assert "--days 0.427 or less" in str(refused.value)
+    with pytest.raises(GeneratorError, match="after the current time"):
+        generate_batch(conn, ["web:web"], end=now + timedelta(minutes=1), now=now)
+    assert {s: schema_digests(conn, s) for s in ("web", "app")} == before
+    assert len(read_batches(conn)) == 2
+
+    generate_batch(conn, ["web:web", "app:mobile"], days=0.427, now=now)
+    for schema in ("web", "app"):
+        for table in tables(conn, schema):
+            names = column_names(conn, schema, table)
+            if "received_at" not in names:
+                continue
+            occurred = (
+                'least("timestamp", received_at)'
+                if "timestamp" in names
+                else "received_at"
+            )
+            latest = conn.execute(
+                sql.SQL("select max(received_at), max({}) from {}").format(
+                    sql.SQL(occurred), ident(schema, table)
+                )
+            ).fetchone()
+            assert all(v is None or v <= now for v in latest), (schema, table)
+
+
+def test_cli_refuses_arguments_out_of_range_before_any_work(pg_env, conn):
+    runner = CliRunner()
+    many = [f"s{n}" for n in range(21)]
+    cases = [
+        (["--events", "1000000000000"], "'--events'"),
+        (["--events", "0"], "'--events'"),
+        (["--days", "0"], "'--days'"),
+        (["--days", "3651"], "'--days'"),
+        (["--days", "0.0001"], "--days must be at least one minute"),
+        (["--seed", "-1"], "'--seed'"),
+        (["--workers", "0"], "'--workers'"),
+        (["--workers", "1000"], "'--workers'"),
+        (["--start", "1999-12-31"], "--start must be 2000-01-01 or later"),
+        (["--start", "soon"], "--start: 'soon' is not an ISO 8601"),
+        (["--end", "2024-13-01"], "--end: '2024-13-01' is not an ISO 8601"),
+        (["--start", "2024-01-01", "--end", "2024-02-01"], "--start and --end"),
+        ([a for name in many for a in ("--source", name)], "at most 20 sources"),
+        (["--source", "shop:desktop"], "unknown kind 'desktop'"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(generate, args, env=pg_env)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+    created = conn.execute(
+        "select count(*) from pg_namespace where nspname !~ '^(pg_|information_)'"
+        " and nspname <> 'public'"
+    ).fetchone()[0]
+    assert created == 0
+
+
 def test_bad_arguments_are_named(conn):
     with pytest.raises(GeneratorError, match="unknown kind 'desktop'"):
         parse_source("shop:desktop")
@@ -641,6 +727,8 @@ def test_bad_arguments_are_named(conn):
         generate_batch(conn, ["web"], days=-1)
     with pytest.raises(GeneratorError, match="--events"):
         generate_batch(conn, ["web"], events=0)
+    with pytest.raises(GeneratorError, match="--events must be between"):
+        generate_batch(conn, ["web"], events=10**12)
     with pytest.raises(GeneratorError, match="more than once"):
         generate_batch(conn, ["web", "web:web"])
     with pytest.raises(GeneratorError, match="--start"):

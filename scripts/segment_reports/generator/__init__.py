@@ -45,9 +45,20 @@ then `id`. `accounts` is the same over `groups` by
 Determinism: the first batch of a schema fixes the world (its seed, its start as
 the anchor of signup dates, the population sized from events per day, the release
 date of `region` at the end of that batch); later batches reuse it, so the same
-seed, arguments and earlier batches give the same rows. A batch whose period
-overlaps an earlier one gets fresh, different calls (never duplicate ids). The log
-is `segment_reports_generator.batches`.
+seed, arguments and earlier batches give the same rows. Without `start` or `end`
+a first batch ends at the start of the current UTC day (never the clock's hour),
+so the same arguments give the same rows all day, and on any day with `end`. A
+batch that would end after the current time is refused rather than clipped
+(clipping would tie the data to the clock). A batch whose period overlaps an
+earlier one gets fresh, different calls (never duplicate ids). The log is
+`segment_reports_generator.batches`.
+
+All or nothing: the rows, the `users`/`accounts` upserts and the log entry of a
+batch commit in one transaction; new tables loaded on side connections wait in
+`segment_reports_load_*` staging schemas until that transaction moves them into
+their source schema. A batch that fails or is interrupted leaves the source
+schemas as they were; staging schemas left by a killed process are dropped by
+the next batch.
 """
 
 from .batch import (
@@ -57,6 +68,7 @@ from .batch import (
     GeneratorError,
     Source,
     SourceBatch,
+    check_arguments,
     generate_batch,
     parse_source,
     read_batches,
@@ -72,6 +84,7 @@ __all__ = [
     "GeneratorError",
     "Source",
     "SourceBatch",
+    "check_arguments",
     "generate_batch",
     "parse_source",
     "read_batches",

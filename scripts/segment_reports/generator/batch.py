@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
+import os
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from random import Random
@@ -29,6 +32,7 @@ from random import Random
 import psycopg
 from psycopg import errors, sql
 
+from ..children import die_with_parent
 from . import load
 from .schema import GROUP_TRAITS, KINDS, TRAITS, UPSERTED, WEB, table_specs
 from .simulate import (
@@ -40,7 +44,7 @@ from .simulate import (
     run_chunk,
     run_faults,
 )
-from .timefmt import DAY, HOUR, MINUTE, from_ms, parse_moment, to_ms
+from .timefmt import DAY, MINUTE, from_ms, parse_moment, to_ms
 from .world import TAG_FAULTS, World, draw_core, expected_events, key
 
 DEFAULT_SOURCE = "production:web"
@@ -50,7 +54,16 @@ LATER_BATCH_DAYS = 1.0
 FIRST_BATCH_EVENTS_PER_DAY = 1000
 FAULT_SHARE = 0.006  # late rows, junk ids and future timestamps, of all events
 PARALLEL_FROM_EVENTS = 40_000
+# Ranges of the arguments. 10M events take about 8 GB in PostgreSQL (and as much
+# again in temporary files while loading), so the maximum batch is about 80 GB.
+MAX_EVENTS = 100_000_000
 MAX_DAYS = 3650.0
+MAX_SOURCES = 20
+MAX_WORKERS = 32
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# New tables load on side connections into a schema of their own, then move into
+# the source schema inside the batch's transaction: a batch is all or nothing.
+STAGING_PREFIX = "segment_reports_load_"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 Progress = Callable[[str, int, int], None]
@@ -150,15 +163,86 @@ def _to_source(value: str | Source) -> Source:
     return value if isinstance(value, Source) else parse_source(value)
 
 
-def _start_ms(start: datetime | str | None) -> int | None:
-    if start is None:
+def _moment_ms(option: str, value: datetime | str | None) -> int | None:
+    if value is None:
         return None
-    if isinstance(start, str):
+    if isinstance(value, str):
         try:
-            start = parse_moment(start)
+            value = parse_moment(value)
         except ValueError as exc:
-            raise GeneratorError(f"--start: {exc}") from None
-    return to_ms(start)
+            raise GeneratorError(f"{option}: {exc}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if value < EARLIEST:
+        raise GeneratorError(
+            f"{option} must be {EARLIEST:%Y-%m-%d} or later "
+            f"(got {_label(to_ms(value))})"
+        )
+    return to_ms(value)
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """A batch's arguments, checked: explicit start and end in epoch milliseconds."""
+
+    sources: list[Source]
+    events: int | None
+    days: float | None
+    seed: int
+    start_ms: int | None
+    end_ms: int | None
+    workers: int | None
+
+
+def check_arguments(
+    sources: Sequence[str | Source] = (DEFAULT_SOURCE,),
+    events: int | None = None,
+    days: float | None = None,
+    seed: int = DEFAULT_SEED,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    workers: int | None = None,
+) -> Arguments:
+    """Check every argument's range before any work; the error names the option."""
+    chosen = [_to_source(s) for s in sources]
+    if not chosen:
+        raise GeneratorError("--source: no source given")
+    if len(chosen) > MAX_SOURCES:
+        raise GeneratorError(
+            f"--source: at most {MAX_SOURCES} sources in one batch (got {len(chosen)})"
+        )
+    names = [s.name for s in chosen]
+    for name in names:
+        if names.count(name) > 1:
+            raise GeneratorError(f"--source: source '{name}' is given more than once")
+    if events is not None and not 1 <= events <= MAX_EVENTS:
+        raise GeneratorError(
+            f"--events must be between 1 and {MAX_EVENTS:,} (got {events:,})"
+        )
+    if days is not None and not (days * DAY >= MINUTE and days <= MAX_DAYS):
+        raise GeneratorError(
+            f"--days must be at least one minute ({MINUTE / DAY:.4f}) and at most "
+            f"{MAX_DAYS:g} (got {days:g})"
+        )
+    if not 0 <= seed < 2**63:
+        raise GeneratorError(f"--seed must be between 0 and 2**63-1 (got {seed})")
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise GeneratorError(
+            f"--workers must be between 1 and {MAX_WORKERS} (got {workers})"
+        )
+    if start is not None and end is not None:
+        raise GeneratorError(
+            "--start and --end exclude each other: give one, and --days for the length"
+        )
+    return Arguments(
+        chosen,
+        events,
+        days,
+        seed,
+        _moment_ms("--start", start),
+        _moment_ms("--end", end),
+        workers,
+    )
 
 
 def generate_batch(
@@ -169,6 +253,8 @@ def generate_batch(
     seed: int = DEFAULT_SEED,
     start: datetime | str | None = None,
     *,
+    end: datetime | str | None = None,
+    now: datetime | None = None,
     connect: Callable[[], psycopg.Connection] | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
@@ -179,32 +265,23 @@ def generate_batch(
 
     `events`: approximate tracks+pages+screens calls over all sources (default:
     the population's established rate; 1,000/day for a schema's first batch).
-    `days`: the period length (default 90 for a first batch, else 1). `start`:
-    default where the schema's previous batch ended, or now (whole hour) minus
-    `days`. `connect` opens extra connections so new tables load in parallel;
+    `days`: the period length (default 90 for a first batch, else 1). The period
+    starts at `start`, or ends at `end` (give at most one); by default it
+    continues where the schema's previous batch ended, and a first batch ends at
+    the start of the current UTC day (`now`, default the clock), so the same
+    arguments give the same data all day long. A batch that would end after
+    `now` is refused: a sync never holds events from the future.
+    `connect` opens extra connections so new tables load in parallel;
     `workers` is the number of generator processes (default: by size).
     `faults=False` leaves out late rows, wrong manual timestamps and junk ids
     (everything else, including clock skew and shared devices, stays).
+
+    The batch is all or nothing: interrupted (KeyboardInterrupt) or failed, it
+    leaves the source schemas and the log as they were.
     """
     began = time.perf_counter()
-    chosen = [_to_source(s) for s in sources]
-    if not chosen:
-        raise GeneratorError("no source given")
-    names = [s.name for s in chosen]
-    for name in names:
-        if names.count(name) > 1:
-            raise GeneratorError(f"source '{name}' is given more than once")
-    if events is not None and events < 1:
-        raise GeneratorError(f"--events must be at least 1 (got {events})")
-    if days is not None and not 0 < days <= MAX_DAYS:
-        raise GeneratorError(
-            f"--days must be more than 0 and at most {MAX_DAYS:g} (got {days:g})"
-        )
-    if not 0 <= seed < 2**63:
-        raise GeneratorError(f"--seed must be between 0 and 2**63-1 (got {seed})")
-    if workers is not None and workers < 1:
-        raise GeneratorError(f"workers must be at least 1 (got {workers})")
-    explicit_start = _start_ms(start)
+    args = check_arguments(sources, events, days, seed, start, end, workers)
+    now_ms = to_ms(now) if now is not None else int(time.time() * 1000)
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise GeneratorError(
             "the connection has an open transaction: commit or roll back first"
@@ -212,58 +289,51 @@ def generate_batch(
     saved_autocommit = conn.autocommit
     conn.autocommit = True
     try:
-        load.ensure_log(conn)
         conn.execute("select pg_advisory_lock(%s)", (load.LOCK_KEY,))
         try:
             return _generate(
                 conn,
-                chosen,
-                events,
-                days,
-                seed,
-                explicit_start,
+                args,
+                now_ms,
                 connect=connect,
-                workers=workers,
                 progress=progress,
                 tmpdir=tmpdir,
                 faults=faults,
                 began=began,
             )
         finally:
-            conn.execute("select pg_advisory_unlock(%s)", (load.LOCK_KEY,))
+            # a broken connection has released the lock already
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("select pg_advisory_unlock(%s)", (load.LOCK_KEY,))
     finally:
-        conn.autocommit = saved_autocommit
+        with contextlib.suppress(psycopg.Error):
+            conn.autocommit = saved_autocommit
 
 
 def _generate(
     conn: psycopg.Connection,
-    chosen: list[Source],
-    events: int | None,
-    days: float | None,
-    seed: int,
-    explicit_start: int | None,
+    args: Arguments,
+    now_ms: int,
     *,
     connect,
-    workers,
     progress,
     tmpdir,
     faults: bool,
     began: float,
 ) -> BatchResult:
+    chosen, events, days, seed = args.sources, args.events, args.days, args.seed
     notes: list[str] = []
     states = [_SourceState(s, load.read_batches(conn, s.name)) for s in chosen]
     for state in states:
         if state.previous and state.previous[-1]["source_kind"] != state.source.kind:
             raise GeneratorError(
-                f"source '{state.source}': schema '{state.source.name}' was generated "
-                f"as a {state.previous[-1]['source_kind']} source"
+                f"--source '{state.source}': schema '{state.source.name}' was "
+                f"generated as a {state.previous[-1]['source_kind']} source"
             )
     established = [s for s in states if s.previous]
     if days is None:
         days = LATER_BATCH_DAYS if established else FIRST_BATCH_DAYS
     length = int(days * DAY)
-    if length < MINUTE:
-        raise GeneratorError(f"--days {days:g} is shorter than a minute")
 
     # --- the world and each source's window -----------------------------------------
     world: World | None = None
@@ -286,24 +356,30 @@ def _generate(
                     "population; "
                     f"using the one of '{established[0].source.name}' for all sources"
                 )
-    if explicit_start is not None:
-        default_start = explicit_start
+    fixed_start = args.start_ms
+    if args.end_ms is not None:
+        fixed_start = args.end_ms - length
+    if fixed_start is not None:
+        default_start = fixed_start
     elif established:
         default_start = _latest_end(established[0].previous)
     else:
-        default_start = (int(time.time() * 1000) // HOUR) * HOUR - length
+        # The start of the current UTC day, not the clock: the same arguments
+        # give the same data whenever they run that day.
+        default_start = (now_ms // DAY) * DAY - length
     if world is None:
         world = World(seed, default_start, 0, default_start + length)
 
     for state in states:
         previous = state.previous
-        if explicit_start is not None:
-            state.start_ms = explicit_start
+        if fixed_start is not None:
+            state.start_ms = fixed_start
         elif previous:
             state.start_ms = _latest_end(previous)
         else:
             state.start_ms = default_start
         state.end_ms = state.start_ms + length
+        _refuse_future(state, now_ms)
         state.batch_number = previous[-1]["batch_number"] + 1 if previous else 1
         overlapping = [
             b
@@ -350,6 +426,12 @@ def _generate(
                 f"activity by {rate_scale:.2f} to reach about {events:,} events"
             )
             expected = [e * rate_scale for e in expected]
+    if sum(expected) > MAX_EVENTS:
+        raise GeneratorError(
+            f"--days {days:g} at this population's rate would give about "
+            f"{sum(expected):,.0f} events, more than the maximum of {MAX_EVENTS:,} "
+            "in one batch: give fewer --days or --events"
+        )
 
     batch_seed = seed
     for state, estimate in zip(states, expected, strict=True):
@@ -377,16 +459,20 @@ def _generate(
     plan = Plan(world, tuple(s.plan for s in states), faults)
 
     # --- generate ---------------------------------------------------------------------
-    total_expected = sum(expected)
+    workers = args.workers
     if workers is None:
-        workers = 1 if total_expected < PARALLEL_FROM_EVENTS else min(cpu_count(), 8)
-    workdir = Path(tempfile.mkdtemp(prefix="segment-reports-generate-", dir=tmpdir))
-    try:
-        generated = time.perf_counter()
-        parts = _run_generation(plan, workers, workdir, progress)
-        generate_seconds = time.perf_counter() - generated
-        loaded = time.perf_counter()
-        batches = _load(conn, plan, states, parts, connect, workers, progress)
+        workers = 1 if sum(expected) < PARALLEL_FROM_EVENTS else min(cpu_count(), 8)
+    arguments = {
+        "sources": [str(s) for s in chosen],
+        "events": events,
+        "days": days,
+        "seed": seed,
+        "start": None if args.start_ms is None else _label(args.start_ms),
+        "end": None if args.end_ms is None else _label(args.end_ms),
+        "faults": faults,
+    }
+
+    def write_logs(batches: list[SourceBatch]) -> None:
         for state, batch in zip(states, batches, strict=True):
             load.write_log(
                 conn,
@@ -406,18 +492,20 @@ def _generate(
                     "overlap_salt": state.salt,
                     "events": batch.events,
                     "row_counts": batch.rows,
-                    "arguments": {
-                        "sources": [str(s) for s in chosen],
-                        "events": events,
-                        "days": days,
-                        "seed": seed,
-                        "start": None
-                        if explicit_start is None
-                        else _label(explicit_start),
-                        "faults": faults,
-                    },
+                    "arguments": arguments,
                 },
             )
+
+    load.ensure_log(conn)
+    workdir = Path(tempfile.mkdtemp(prefix="segment-reports-generate-", dir=tmpdir))
+    try:
+        generated = time.perf_counter()
+        parts = _run_generation(plan, workers, workdir, progress)
+        generate_seconds = time.perf_counter() - generated
+        loaded = time.perf_counter()
+        batches = _load(
+            conn, plan, states, parts, connect, workers, progress, write_logs
+        )
         load_seconds = time.perf_counter() - loaded
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -430,6 +518,25 @@ def _generate(
         seconds=time.perf_counter() - began,
         generate_seconds=generate_seconds,
         load_seconds=load_seconds,
+    )
+
+
+def _refuse_future(state: _SourceState, now_ms: int) -> None:
+    """A batch never holds events after the current time: refuse, do not clip.
+
+    Clipping would make the data depend on when the command ran.
+    """
+    if state.end_ms <= now_ms:
+        return
+    room = math.floor((now_ms - state.start_ms) / DAY * 10_000) / 10_000
+    if room * DAY >= MINUTE:
+        hint = f"give --days {room:g} or less, or an earlier --end"
+    else:
+        hint = f"it would start at {_label(state.start_ms)}: give an earlier --end"
+    raise GeneratorError(
+        f"--source '{state.source.name}': the batch would end at "
+        f"{_label(state.end_ms)}, after the current time {_label(now_ms)}; a batch "
+        f"never holds future events: {hint}"
     )
 
 
@@ -488,8 +595,13 @@ def _run_generation(
                 progress("generate", done, population)
         results[len(chunks)] = run_faults(plan, str(workdir / "faults"))
     else:
-        context = get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=_worker_started,
+            initargs=(os.getpid(),),
+        )
+        try:
             # the faults first: one task, so it does not end up alone at the end
             futures = {
                 pool.submit(run_faults, plan, str(workdir / "faults")): len(chunks)
@@ -503,7 +615,32 @@ def _run_generation(
                 done += results[number].persons
                 if progress:
                     progress("generate", done, population)
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown()
     return [results[n] for n in sorted(results)]
+
+
+def _worker_started(parent: int) -> None:
+    """In each worker process: Ctrl-C is the parent's to handle, and a parent that
+    dies (even by SIGKILL) takes its workers along."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(signal.SIGTERM, parent)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers now: shutting the pool down would wait for running chunks.
+
+    The pool has no public way to end its processes before Python 3.14
+    (`terminate_workers`), hence `_processes`.
+    """
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
 
 
 # --- loading --------------------------------------------------------------------------
@@ -521,6 +658,9 @@ class _TableLoad:
     add_columns: list[str]
     copy_columns: list[str]
     seconds: float = 0.0
+    # where the table is created and loaded: its source schema, or a staging
+    # schema when it loads on a side connection
+    load_schema: str = ""
 
 
 def _load(
@@ -531,15 +671,19 @@ def _load(
     connect,
     workers: int,
     progress: Progress | None,
+    write_logs: Callable[[list[SourceBatch]], None],
 ) -> list[SourceBatch]:
+    """Load the generated files and log the batch, all in one transaction.
+
+    New tables loaded on side connections wait in staging schemas until that
+    transaction moves them into their source schema.
+    """
+    load.drop_schemas(conn, load.schemas_like(conn, STAGING_PREFIX))
     loads: list[_TableLoad] = []
     batches: list[SourceBatch] = []
     upserts: dict[str, list[tuple]] = {}
     for state, src in zip(states, plan.sources, strict=True):
         specs = table_specs(src.kind)
-        conn.execute(
-            sql.SQL("create schema if not exists {}").format(sql.Identifier(src.schema))
-        )
         existing = load.existing_tables(conn, src.schema)
         batch = SourceBatch(
             schema=src.schema,
@@ -629,19 +773,33 @@ def _load(
     parallel = (
         [t for t in loads if t.new] if connect is not None and workers > 1 else []
     )
-    created: list[tuple[str, str]] = []
+    staging = sorted({_staging_schema(t.schema) for t in parallel})
+    for item in loads:
+        item.load_schema = _staging_schema(item.schema) if item in parallel else ""
     try:
         if parallel:
-            _load_parallel(parallel, connect, workers, on_bytes, created)
+            for schema in staging:
+                conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
+            _load_parallel(parallel, connect, workers, on_bytes)
         with conn.transaction():
             cur = conn.cursor()
             cur.execute("set local synchronous_commit = off")
+            for src in plan.sources:
+                cur.execute(
+                    sql.SQL("create schema if not exists {}").format(
+                        sql.Identifier(src.schema)
+                    )
+                )
+            for item in parallel:
+                cur.execute(
+                    sql.SQL("alter table {} set schema {}").format(
+                        load.qualified(item.load_schema, item.table),
+                        sql.Identifier(item.schema),
+                    )
+                )
             for item in sorted(loads, key=lambda t: -t.size):
-                if item in parallel:
-                    continue
-                _load_table(cur, item, on_bytes)
-                if item.new:
-                    created.append((item.schema, item.table))
+                if item not in parallel:
+                    _load_table(cur, item, on_bytes)
             for batch, src in zip(batches, plan.sources, strict=True):
                 for target, traits, types, existing in upserts[src.schema]:
                     source, key_column = UPSERTED[target]
@@ -671,11 +829,13 @@ def _load(
                         merge,
                         from_ms(src.uuid_ts_ms),
                     )
+            write_logs(batches)
+            load.drop_schemas(conn, staging)
         for item in loads:
             batch = next(b for b in batches if b.schema == item.schema)
             batch.load_seconds[item.table] = round(item.seconds, 3)
     except errors.UniqueViolation as exc:
-        _undo(conn, created)
+        _undo(conn, staging)
         raise GeneratorError(
             "rows with the same message ids are already loaded "
             f"({exc.diag.table_name or 'a table'}): the generator's log "
@@ -683,9 +843,13 @@ def _load(
             "earlier batches; use another --seed or drop the schema"
         ) from exc
     except BaseException:
-        _undo(conn, created)
+        _undo(conn, staging)
         raise
     return batches
+
+
+def _staging_schema(schema: str) -> str:
+    return f"{STAGING_PREFIX}{_source_key(schema):016x}"
 
 
 _TRAIT_NAMES = {
@@ -700,13 +864,14 @@ def _is_trait(target: str, column: str) -> bool:
 
 def _load_table(cur: psycopg.Cursor, item: _TableLoad, on_bytes) -> None:
     began = time.perf_counter()
+    schema = item.load_schema or item.schema
     if item.new:
-        load.create_table(cur, item.schema, item.table, item.create_columns, item.types)
+        load.create_table(cur, schema, item.table, item.create_columns, item.types)
     else:
-        load.add_columns(cur, item.schema, item.table, item.add_columns, item.types)
+        load.add_columns(cur, schema, item.table, item.add_columns, item.types)
     load.copy_files(
         cur,
-        item.schema,
+        schema,
         item.table,
         item.layout,
         item.copy_columns,
@@ -715,7 +880,7 @@ def _load_table(cur: psycopg.Cursor, item: _TableLoad, on_bytes) -> None:
         on_bytes=on_bytes,
     )
     if item.new:
-        load.add_primary_key(cur, item.schema, item.table)
+        load.add_primary_key(cur, schema, item.table)
     item.seconds = time.perf_counter() - began
 
 
@@ -724,17 +889,23 @@ def _load_parallel(
     connect: Callable[[], psycopg.Connection],
     jobs: int,
     on_bytes,
-    created: list[tuple[str, str]],
 ) -> None:
-    """New tables, each in its own transaction on one of `jobs` connections."""
+    """New tables, each in its own transaction on one of `jobs` connections.
+
+    Interrupted in the main thread (Ctrl-C, SIGTERM), it cancels the running
+    COPYs instead of waiting for them to finish.
+    """
     pending = sorted(items, key=lambda t: -t.size)
     queue_lock = threading.Lock()
-    failed = threading.Event()
+    stop = threading.Event()
+    sides: list[psycopg.Connection] = []
 
     def worker() -> None:
         with connect() as side:
             side.autocommit = True
-            while not failed.is_set():
+            with queue_lock:
+                sides.append(side)
+            while not stop.is_set():
                 with queue_lock:
                     if not pending:
                         return
@@ -745,23 +916,33 @@ def _load_parallel(
                         cur.execute("set local synchronous_commit = off")
                         _load_table(cur, item, on_bytes)
                 except BaseException:
-                    failed.set()
+                    stop.set()
                     raise
-                with queue_lock:
-                    created.append((item.schema, item.table))
 
-    with ThreadPoolExecutor(max_workers=min(jobs, len(items))) as pool:
-        futures = [pool.submit(worker) for _ in range(min(jobs, len(items)))]
-        for future in as_completed(futures):
-            future.result()
+    count = min(jobs, len(items))
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        futures = [pool.submit(worker) for _ in range(count)]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            stop.set()
+            with queue_lock:
+                for side in sides:
+                    with contextlib.suppress(psycopg.Error):
+                        side.cancel_safe()
+            raise
 
 
-def _undo(conn: psycopg.Connection, created: list[tuple[str, str]]) -> None:
-    """Drop tables this batch created and committed (a failed batch leaves none)."""
+def _undo(conn: psycopg.Connection, staging: list[str]) -> None:
+    """Drop the staging schemas of a failed batch (its transaction rolled back).
+
+    When the connection is unusable, the next batch drops them.
+    """
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return
     with contextlib.suppress(psycopg.Error):
-        load.drop_tables(conn, created)
+        load.drop_schemas(conn, staging)
 
 
 def read_batches(conn: psycopg.Connection, schema: str | None = None) -> list[dict]:

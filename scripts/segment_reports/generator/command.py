@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import psycopg
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,14 +18,20 @@ from rich.progress import (
 from rich.table import Table
 
 from .. import connection
+from ..exits import FAILED, ConfigError, interruption, sigterm_raises
 from .batch import (
     DEFAULT_SEED,
     DEFAULT_SOURCE,
     FIRST_BATCH_DAYS,
     FIRST_BATCH_EVENTS_PER_DAY,
+    MAX_DAYS,
+    MAX_EVENTS,
+    MAX_SOURCES,
+    MAX_WORKERS,
     BatchResult,
     GeneratorError,
     Source,
+    check_arguments,
     generate_batch,
     parse_source,
 )
@@ -47,20 +56,20 @@ def _sources(
     multiple=True,
     callback=_sources,
     metavar="NAME[:web|mobile]",
-    help="A Segment source (schema) to append to; repeatable. "
-    f"[default: {DEFAULT_SOURCE}]",
+    help="A Segment source (schema) to append to; repeatable, at most "
+    f"{MAX_SOURCES}. [default: {DEFAULT_SOURCE}]",
 )
 @click.option(
     "--events",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_EVENTS),
     help="Approximate track+page+screen calls in this batch, over all sources "
     "[default: the established rate; "
     f"{FIRST_BATCH_EVENTS_PER_DAY:,} a day for a first batch].",
 )
 @click.option(
     "--days",
-    type=float,
-    help=f"Length of the batch's period; fractions allowed "
+    type=click.FloatRange(min=0, min_open=True, max=MAX_DAYS),
+    help=f"Length of the batch's period, at least one minute; fractions allowed "
     f"[default: {FIRST_BATCH_DAYS:g} for a first batch, else 1].",
 )
 @click.option(
@@ -73,13 +82,18 @@ def _sources(
 @click.option(
     "--start",
     metavar="ISO",
-    help="Period start, ISO 8601 (UTC unless an offset is given) "
-    "[default: where the previous batch ended; first batch: now, whole hour, "
-    "minus --days].",
+    help="Period start, ISO 8601 (UTC unless an offset is given), 2000 or later "
+    "[default: where the previous batch ended].",
+)
+@click.option(
+    "--end",
+    metavar="ISO",
+    help="Period end instead of --start; it must not be after the current time "
+    "[default for a first batch: the start of the current UTC day].",
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_WORKERS),
     help="Generator processes and load connections [default: by batch size].",
 )
 def generate(
@@ -88,6 +102,7 @@ def generate(
     days: float | None,
     seed: int,
     start: str | None,
+    end: str | None,
     workers: int | None,
 ) -> None:
     """Append one Segment sync batch of realistic demo data to source schemas.
@@ -96,15 +111,45 @@ def generate(
     screens, identifies, users, aliases, groups, accounts and one table per track
     event) for a managed-database hosting product, with late rows, clock skew,
     junk ids and odd table names. The first batch of a schema fixes the
-    population; later batches continue where the previous one ended. Batches are
-    logged in segment_reports_generator.batches.
+    population; later batches continue where the previous one ended. A batch
+    that would end after the current time is refused. Batches are logged in
+    segment_reports_generator.batches; a batch is loaded whole or not at all,
+    also when stopped with Ctrl-C or SIGTERM (exit 1).
     """
-    if days is not None and days <= 0:
-        raise click.BadParameter(
-            f"must be more than 0 (got {days:g})", param_hint="--days"
-        )
+    try:
+        check_arguments(sources, events, days, seed, start, end, workers)
+    except GeneratorError as exc:
+        raise click.UsageError(str(exc)) from None
     target = connection.describe()
-    console.print(f"[bold]generate[/] {', '.join(map(str, sources))} into {target}")
+    console.print(
+        f"[bold]generate[/] {escape(', '.join(map(str, sources)))} into "
+        f"{escape(target)}"
+    )
+    try:
+        with sigterm_raises():
+            result = _generate(sources, events, days, seed, start, end, workers)
+    except KeyboardInterrupt as exc:
+        console.print(
+            f"[red]generate stopped by {interruption(exc)}[/]: "
+            "nothing of this batch was loaded"
+        )
+        sys.exit(FAILED)
+    except GeneratorError as exc:
+        raise ConfigError(str(exc)) from exc
+    except psycopg.Error as exc:
+        raise ConfigError(f"cannot use {target}: {str(exc).strip()}") from exc
+    _summary(result)
+
+
+def _generate(
+    sources: list[Source],
+    events: int | None,
+    days: float | None,
+    seed: int,
+    start: str | None,
+    end: str | None,
+    workers: int | None,
+) -> BatchResult:
     with Progress(
         TextColumn("{task.description:<18}"),
         BarColumn(),
@@ -123,31 +168,24 @@ def generate(
                 tasks[phase] = bars.add_task(label, total=total)
             bars.update(tasks[phase], completed=done, total=total)
 
-        try:
-            with connection.connect(autocommit=True) as conn:
-                result = generate_batch(
-                    conn,
-                    sources=sources,
-                    events=events,
-                    days=days,
-                    seed=seed,
-                    start=start,
-                    connect=connection.connect,
-                    workers=workers,
-                    progress=progress,
-                )
-        except GeneratorError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except psycopg.OperationalError as exc:
-            raise click.ClickException(
-                f"cannot use {target}: {str(exc).strip()}"
-            ) from exc
-    _summary(result)
+        with connection.connect(autocommit=True) as conn:
+            return generate_batch(
+                conn,
+                sources=sources,
+                events=events,
+                days=days,
+                seed=seed,
+                start=start,
+                end=end,
+                connect=connection.connect,
+                workers=workers,
+                progress=progress,
+            )
 
 
 def _summary(result: BatchResult) -> None:
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
     for batch in result.sources:
         table = Table(
             title=f"{batch.schema} ({batch.kind}) batch {batch.batch_number}",

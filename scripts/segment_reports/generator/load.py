@@ -281,8 +281,17 @@ def upsert(
     return cur.rowcount
 
 
-def drop_tables(conn: psycopg.Connection, tables: Iterable[tuple[str, str]]) -> None:
-    for schema, table in tables:
+def schemas_like(conn: psycopg.Connection, prefix: str) -> list[str]:
+    """Schemas whose name starts with `prefix`."""
+    rows = conn.execute(
+        "select nspname from pg_namespace where starts_with(nspname, %s) order by 1",
+        (prefix,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def drop_schemas(conn: psycopg.Connection, schemas: Iterable[str]) -> None:
+    for schema in schemas:
         conn.execute(
-            sql.SQL("drop table if exists {}").format(qualified(schema, table))
+            sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
         )
