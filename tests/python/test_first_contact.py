@@ -28,6 +28,7 @@ from incremental_helpers import (
     mart_differences,
     track,
 )
+from reference import project_vars
 
 ZONE = "Asia/Kolkata"
 LOAD_1 = at("2024-03-02 00:00")
@@ -280,7 +281,8 @@ def test_every_wrong_var_is_named_before_anything_is_written(zoned):
 
 def load_sessions(conn: psycopg.Connection) -> None:
     """device-1: three pages 40 minutes apart (two gaps between 30 and 45
-    minutes), device-2 in a second source `ios`, and u-staff's events."""
+    minutes), device-2 in a second source `ios`, u-staff's page, and a page of user
+    id `guest` (a junk value some teams send) on device-4."""
     for schema in ("production", "ios"):
         conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
         create_table(conn, schema, "pages", ENVELOPE)
@@ -308,6 +310,19 @@ def load_sessions(conn: psycopg.Connection) -> None:
             "id": "staff-1",
             "anonymous_id": "device-staff",
             "user_id": "u-staff",
+            "timestamp": start,
+            "received_at": start,
+            "uuid_ts": LOAD_1,
+        },
+    )
+    insert(
+        conn,
+        "production",
+        "pages",
+        {
+            "id": "guest-1",
+            "anonymous_id": "device-4",
+            "user_id": "guest",
             "timestamp": start,
             "received_at": start,
             "uuid_ts": LOAD_1,
@@ -350,6 +365,7 @@ def test_changed_settings_rebuild_what_they_change_by_themselves(zoned, tmp_path
         ("device-1", start + timedelta(minutes=40), 1),
         ("device-1", start + timedelta(minutes=80), 1),
         ("device-2", start, 1),
+        ("guest", start, 1),
         ("u-staff", start, 1),
     ]
 
@@ -362,36 +378,40 @@ def test_changed_settings_rebuild_what_they_change_by_themselves(zoned, tmp_path
     assert sessions_of(conn) == [
         ("device-1", start, 3),
         ("device-2", start, 1),
+        ("guest", start, 1),
         ("u-staff", start, 1),
     ]
-    assert (
-        len(
-            {
-                r[0]
-                for r in fetch(
-                    conn,
-                    "select session_id from analytics.events"
-                    " where anonymous_id = 'device-1'",
-                )
-            }
-        )
-        == 1
+    device_sessions = fetch(
+        conn,
+        "select distinct session_id from analytics.events"
+        " where anonymous_id = 'device-1'",
     )
+    assert len(device_sessions) == 1
 
     # The same settings again: nothing is rebuilt.
     result = dbt("build", "--exclude-resource-type", "unit_test", vars=longer)
     assert "settings changed" not in result.stdout
 
-    # Excluding a user and dropping a source take their rows out of every mart.
+    # Excluding a user and dropping a source take their rows out of every mart;
+    # a new junk value turns `guest` back into the anonymous device it came from.
     narrower = {
         "segment_schemas": ["production"],
         "session_timeout_minutes": 45,
         "excluded_user_ids": ["u-staff"],
+        "identity_ignore_values": [
+            *project_vars()["identity_ignore_values"],
+            "Guest",
+        ],
     }
     result = dbt("build", "--exclude-resource-type", "unit_test", vars=narrower)
     assert "segment_schemas no longer lists ios" in result.stdout
-    assert sessions_of(conn) == [("device-1", start, 3)]
-    assert fetch(conn, "select count(*) from analytics.events") == [(3,)]
+    assert sessions_of(conn) == [("device-1", start, 3), ("device-4", start, 1)]
+    assert fetch(
+        conn,
+        "select event_id, user_id, person_id from analytics.events"
+        " where event_id in ('guest-1', 'staff-1', 'ios-1')",
+    ) == [("guest-1", None, "device-4")]
+    assert fetch(conn, "select count(*) from analytics.users") == [(0,)]
 
     # What the changed runs left equals a full build with the final settings.
     fresh = DbtRunner(libpq_env(zoned_conninfo(conn)), tmp_path / "fresh", "fresh")
