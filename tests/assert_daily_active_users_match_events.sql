@@ -28,12 +28,14 @@ first_days as (
     group by person_id
 ),
 
+-- timestamp, not the timestamptz dates would turn into: a step of a day in a session
+-- zone whose DST change skips midnight would end the calendar a day early
 calendar as (
     select calendar_days.calendar_day::date as activity_date
     from
         generate_series(
-            (select min(events.activity_date) from events),
-            (select max(events.activity_date) from events),
+            (select min(events.activity_date)::timestamp from events),
+            (select max(events.activity_date)::timestamp from events),
             interval '1 day'
         ) as calendar_days (calendar_day)
 ),

@@ -28,11 +28,11 @@ recounted_days as (
 recounted_months as (
     select
         event_name,
-        date_trunc('month', activity_date)::date as event_month,
+        date_trunc('month', activity_date::timestamp)::date as event_month,
         count(*) as event_count,
         count(distinct person_id) as person_count
     from events
-    group by event_name, date_trunc('month', activity_date)
+    group by event_name, date_trunc('month', activity_date::timestamp)
 ),
 
 wrong_days as (

@@ -32,12 +32,12 @@ views_reported as (
 
 created_recounted as (
     select
-        date_trunc('month', activity_date)::date as event_month,
+        date_trunc('month', activity_date::timestamp)::date as event_month,
         count(*) as event_count,
         count(distinct person_id) as person_count
     from events
     where event_name = 'deployments_new'
-    group by date_trunc('month', activity_date)
+    group by date_trunc('month', activity_date::timestamp)
 ),
 
 wrong_views as (

@@ -84,7 +84,7 @@
         report as (
             select
 {%- if per == "month" %}
-                    date_trunc('month', activity_date)::date as event_month,
+                    date_trunc('month', activity_date::timestamp)::date as event_month,
                 {%- else %}
                     activity_date,
 {%- endif %}

@@ -62,11 +62,14 @@ bounds as (
     from events
 ),
 
+-- Day offsets, not a series of timestamps: dates would step through timestamptz in
+-- the session time zone, where after a DST change that skips local midnight every
+-- step lands at 01:00 and the last day falls out of the calendar.
 calendar as (
-    select calendar_days.calendar_day::date as activity_date
+    select bounds.first_date + day_offsets.day_offset as activity_date
     from bounds
-    cross join generate_series(bounds.first_date, bounds.last_date, interval '1 day')
-        as calendar_days (calendar_day)
+    cross join generate_series(0, bounds.last_date - bounds.first_date)
+        as day_offsets (day_offset)
 ),
 
 recent_person_days as (

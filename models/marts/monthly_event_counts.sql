@@ -5,8 +5,8 @@
         indexes=[{"columns": ["event_month", "event_name"], "unique": True}],
         pre_hook=[
             "{% if is_incremental() %}delete from {{ this }} where event_month in"
-            " (select date_trunc('month', activity_date)::date"
-            " from ({{ changed_dates(run_state_since(), run_state_upto()) }}) as changed)"
+            " (select date_trunc('month', activity_date::timestamp)::date from"
+            " ({{ changed_dates(run_state_since(), run_state_upto()) }}) as changed)"
             "{% endif %}",
         ],
         post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
@@ -15,7 +15,9 @@
 }}
 
 {#-
-    Events and distinct persons per UTC calendar month and event name. An
+    Events and distinct persons per UTC calendar month and event name. Dates are
+    truncated as timestamp, never timestamptz, whose months follow the session time
+    zone (a day that zone skipped falls into the next month). An
     incremental run rebuilds the months holding a day whose events changed since its
     last completed run (distinct persons do not add up across days).
 -#}
@@ -36,15 +38,16 @@ events as (
 {%- if is_incremental() %}
 
     changed_months as (
-        select distinct date_trunc('month', changed.activity_date)::date as event_month
+        select date_trunc('month', activity_date::timestamp)::date as event_month
         from ({{ changed_dates(since, upto) }}) as changed
+        group by event_month
     ),
 {%- endif %}
 
 counted as (
     select
         events.event_name,
-        date_trunc('month', events.activity_date)::date as event_month,
+        date_trunc('month', events.activity_date::timestamp)::date as event_month,
         count(*) as event_count,
         count(distinct events.person_id) as person_count
     from events
@@ -52,11 +55,11 @@ counted as (
         where
             events.activity_date
             >= (select min(changed_months.event_month) from changed_months)
-            and date_trunc('month', events.activity_date)::date in (
+            and date_trunc('month', events.activity_date::timestamp)::date in (
                 select changed_months.event_month from changed_months
             )
     {%- endif %}
-    group by events.event_name, date_trunc('month', events.activity_date)
+    group by events.event_name, date_trunc('month', events.activity_date::timestamp)
 )
 
 select * from counted
