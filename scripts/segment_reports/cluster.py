@@ -9,6 +9,7 @@ is handed to that user.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,9 @@ from pathlib import Path
 
 SUPPORTED_MAJORS = (15, 16, 17, 18)
 SERVER_OS_USER = "postgres"
+# IANA names (America/Argentina/Buenos_Aires, Etc/GMT+5) and abbreviations (UTC):
+# nothing that could end the quoted value in postgresql.conf.
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
 
 
 class ClusterError(RuntimeError):
@@ -117,7 +121,9 @@ def _accessible_to_server_user(path: Path) -> bool:
 class Cluster:
     """One PostgreSQL cluster: a data directory, a loopback port, a superuser.
 
-    `settings` are written to `postgresql.auto.conf` at creation time.
+    `settings` are written to `postgresql.auto.conf` at creation time. `timezone`
+    is the server's `TimeZone` and `log_timezone`, written to `postgresql.conf` as
+    a server administrator would; None keeps the zone initdb took from the machine.
     """
 
     datadir: Path
@@ -127,9 +133,15 @@ class Cluster:
     settings: dict[str, str] = field(default_factory=dict)
     logfile: Path | None = None
     bindir: Path | None = None
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         self.datadir = Path(self.datadir).absolute()
+        if self.timezone is not None and not _ZONE_NAME.fullmatch(self.timezone):
+            raise ClusterError(
+                f"'{self.timezone}' is not a time zone name "
+                "(for example UTC, America/New_York or Asia/Kolkata)"
+            )
         if self.logfile is None:
             self.logfile = self.datadir.parent / "postgresql.log"
 
@@ -220,6 +232,21 @@ class Cluster:
         text = auto.read_text() if auto.exists() else ""
         auto.write_text(text + "\n".join(lines) + "\n")
         self._hand_to_server_user(auto)
+        if self.timezone is not None:
+            self._set_zone_in_postgresql_conf(self.timezone)
+
+    def _set_zone_in_postgresql_conf(self, zone: str) -> None:
+        """Replace the `timezone` and `log_timezone` lines initdb wrote."""
+        conf = self.datadir / "postgresql.conf"
+        text = conf.read_text()
+        for name in ("timezone", "log_timezone"):
+            line = f"{name} = '{zone}'"
+            text, found = re.subn(
+                rf"^#?\s*{name}\s*=.*$", line, text, count=1, flags=re.MULTILINE
+            )
+            if not found:
+                text += line + "\n"
+        conf.write_text(text)
 
     def running(self) -> bool:
         if not self.initialized:
@@ -240,21 +267,30 @@ class Cluster:
         assert self.logfile is not None
         self.logfile.touch(exist_ok=True)
         self._hand_to_server_user(self.logfile)
-        self._run(
-            [
-                self._bin("pg_ctl"),
-                "start",
-                "-w",
-                "-t",
-                "60",
-                "-D",
-                str(self.datadir),
-                "-l",
-                str(self.logfile),
-                "-o",
-                f"-p {self.port}",
-            ]
-        )
+        logged_before = self.logfile.stat().st_size
+        try:
+            self._run(
+                [
+                    self._bin("pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(self.datadir),
+                    "-l",
+                    str(self.logfile),
+                    "-o",
+                    f"-p {self.port}",
+                ]
+            )
+        except ClusterError as error:
+            # pg_ctl only says "examine the log output": the reason (a bad setting,
+            # for one) is in the server's log.
+            with self.logfile.open(errors="replace") as log:
+                log.seek(logged_before)
+                reason = log.read().strip()[-2000:]
+            raise ClusterError(f"{error}\n{self.logfile}:\n{reason}") from None
 
     def stop(self) -> None:
         if self.running():

@@ -1,16 +1,21 @@
 """Session fixtures: a throwaway PostgreSQL on a loopback port, a database per test.
 
 The server is real (Debian's PostgreSQL 15 binaries, installed by the project when
-missing); as root it runs as the `postgres` OS user, which initdb requires.
+missing); as root it runs as the `postgres` OS user, which initdb requires. Tests
+about time zones get servers whose own `TimeZone` is the zone under test
+(`pg_cluster_in_zone`, `pg_database_in_zone`).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -35,8 +40,8 @@ TEST_SETTINGS = {
 _counter = itertools.count()
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[Cluster]:
+@contextmanager
+def _running_cluster(timezone: str | None = None) -> Iterator[Cluster]:
     root = Path(tempfile.mkdtemp(prefix="segment-reports-test-"))
     root.chmod(0o755)
     cluster = Cluster(
@@ -45,33 +50,97 @@ def pg_cluster() -> Iterator[Cluster]:
         superuser="postgres",
         password=secrets.token_urlsafe(16),
         settings=TEST_SETTINGS,
+        timezone=timezone,
     )
-    cluster.init()
-    cluster.start()
     try:
+        cluster.init()
+        cluster.start()
         yield cluster
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
+@contextmanager
+def _fresh_database(cluster: Cluster, name: str) -> Iterator[dict]:
+    """Create database `name` (dropping a leftover first); drop it afterwards."""
+    admin = cluster.conninfo("postgres")
+    drop = sql.SQL("drop database if exists {} with (force)").format(
+        sql.Identifier(name)
+    )
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(drop)
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield cluster.conninfo(name)
+    finally:
+        with psycopg.connect(**admin, autocommit=True) as conn:
+            conn.execute(drop)
+
+
+def _database_name(*parts: str) -> str:
+    name = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower())
+    return name[:63]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    with _running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_cluster_in_zone() -> Iterator[Callable[[str], Cluster]]:
+    """A function giving a cluster whose server time zone is the given zone.
+
+    `timezone` and `log_timezone` are set in that cluster's postgresql.conf, as on
+    a server whose administrator chose the zone; each zone's cluster starts on
+    first use (from any thread) and serves the rest of the session.
+    """
+    clusters: dict[str, Cluster] = {}
+    lock = threading.Lock()
+    with ExitStack() as stack:
+
+        def cluster_in(zone: str) -> Cluster:
+            with lock:
+                if zone not in clusters:
+                    clusters[zone] = stack.enter_context(_running_cluster(zone))
+                return clusters[zone]
+
+        yield cluster_in
+
+
+@pytest.fixture(scope="module")
+def pg_database_in_zone(
+    pg_cluster_in_zone: Callable[[str], Cluster], request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], dict]]:
+    """A function giving a fresh database, for this module, on the zone's cluster.
+
+    Yields psycopg connection keyword arguments; each zone's database is dropped
+    when the module is done.
+    """
+    databases: dict[str, dict] = {}
+    lock = threading.Lock()
+    with ExitStack() as stack:
+
+        def database_in(zone: str) -> dict:
+            with lock:
+                if zone not in databases:
+                    name = _database_name("m", request.module.__name__[-30:], zone)
+                    databases[zone] = stack.enter_context(
+                        _fresh_database(pg_cluster_in_zone(zone), name)
+                    )
+                return databases[zone]
+
+        yield database_in
+
+
 @pytest.fixture
 def pg_database(pg_cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[dict]:
     """A fresh database for one test; yields psycopg connection keyword arguments."""
-    name = f"t{next(_counter)}_{request.node.name[:40]}".lower()
-    name = "".join(ch if ch.isalnum() else "_" for ch in name)
-    admin = pg_cluster.conninfo("postgres")
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
-        yield pg_cluster.conninfo(name)
-    finally:
-        with psycopg.connect(**admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("drop database if exists {} with (force)").format(
-                    sql.Identifier(name)
-                )
-            )
+    name = _database_name(f"t{next(_counter)}", request.node.name[:40])
+    with _fresh_database(pg_cluster, name) as conninfo:
+        yield conninfo
 
 
 @pytest.fixture
