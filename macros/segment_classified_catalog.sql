@@ -48,13 +48,16 @@
             )}) -%}
         {%- elif missing | length > 0 -%}
             {%- do entry.update({"use": "ignored", "reason":
-                "no " ~ missing | join(", ") ~ " column"
+                ("a Segment table without " if is_default
+                    else "not a Segment event table (no ")
+                ~ missing | join(", ") ~ " column"
                 ~ ("s" if missing | length > 1 else "")
-                ~ ("" if is_default else " (not a Segment event table)")
+                ~ ("" if is_default else ")")
             }) -%}
         {%- elif mistyped | length > 0 -%}
             {%- do entry.update({"use": "ignored", "reason":
-                mistyped | join("; ") ~ " (written by another tool?)"
+                "not a Segment " ~ ("table" if is_default else "event table")
+                ~ " (" ~ mistyped | join("; ") ~ ": written by another tool?)"
             }) -%}
         {%- elif is_default -%}
             {%- do entry.update({"use": "default", "reason": none}) -%}

@@ -1,8 +1,7 @@
 {{ config(materialized="table") }}
 
-{#- Logged here, once per run: the tables no staging model reads, and why. -#}
+{#- stg_segment__tracks logs the same list in every run that builds staging. -#}
 {%- set classified = segment_classified_catalog() %}
-{%- do segment_log_ignored_tables(classified) %}
 {%- set rows = [] %}
 {%- for relation in classified if relation.use == "ignored" %}
     {%- do rows.append(

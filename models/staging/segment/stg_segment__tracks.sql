@@ -35,6 +35,8 @@
 ] %}
 {%- set relations = segment_relations("tracks") + segment_relations("event_tables") %}
 {%- set watermarks = segment_load_watermarks() %}
+{#- Once per run that builds staging: the tables no staging model reads, and why. -#}
+{%- do segment_log_ignored_tables(segment_classified_catalog()) %}
 
 with
 
