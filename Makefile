@@ -6,9 +6,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SR := $(BIN)/segment-reports
-# Demo data: about 90 days of a web source plus a mobile source, then one more day.
+# Demo data: 90 days of a web and a mobile source up to DEMO_END (UTC), then one
+# more day. A fixed end gives the same data on every machine, every day.
 DEMO_EVENTS ?= 200000
-DEMO_VARS := {segment_schemas: [production, ios]}
+DEMO_END ?= 2026-10-31
+DEMO_SOURCES := --source production:web --source ios:mobile
 # make bench SIZE=1000000
 SIZE ?= 1000000
 PYTEST_ARGS ?=
@@ -31,12 +33,14 @@ setup: $(BIN)/.installed ## Create the virtualenv with the pinned dependencies
 demo: setup ## Start the local warehouse, load demo data, build every model, show reports
 	$(SR) warehouse up
 	$(SR) warehouse reset --yes
-	$(SR) generate --source production:web --source ios:mobile \
-		--events $(DEMO_EVENTS) --days 90 --seed 42
-	$(SR) run --vars '$(DEMO_VARS)'
-	$(SR) generate --source production:web --source ios:mobile --days 1 --seed 42
-	$(SR) run --vars '$(DEMO_VARS)'
+	$(SR) settings set segment_schemas '[production, ios]'
+	$(SR) generate $(DEMO_SOURCES) --events $(DEMO_EVENTS) --days 90 \
+		--end $(DEMO_END) --seed 42
+	$(SR) run
+	$(SR) generate $(DEMO_SOURCES) --days 1 --seed 42
+	$(SR) run
 	$(SR) preview
+	$(SR) warehouse status
 
 test: setup ## Run every test (starts its own throwaway PostgreSQL)
 	$(BIN)/pytest -q $(PYTEST_ARGS)

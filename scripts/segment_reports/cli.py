@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from . import connection
+from . import settings as local_settings
+from .children import describe_signal, die_with_parent
 from .cluster import ClusterError
+from .exits import FAILED, ConfigError
+from .generator.batch import MAX_DAYS, MAX_EVENTS
 from .warehouse import LocalWarehouse, project_dir
 
 console = Console(stderr=True)
@@ -30,9 +39,13 @@ def warehouse() -> None:
     """Start, stop and inspect the local PostgreSQL warehouse kept in .warehouse/."""
 
 
-def _print_settings(settings: dict[str, str]) -> None:
-    for key, value in settings.items():
+def _print_settings(local: LocalWarehouse) -> None:
+    """`export` lines on stdout (for eval), how to connect on stderr."""
+    for key, value in local.settings().items():
         click.echo(f"export {key}={value}")
+    console.print(
+        f"connect with: {escape(local.psql_command())}", soft_wrap=True, highlight=False
+    )
 
 
 @warehouse.command()
@@ -53,7 +66,7 @@ def up() -> None:
         f"[green]local warehouse {state}[/] on 127.0.0.1:{settings['PGPORT']}, "
         f"database {settings['PGDATABASE']}"
     )
-    _print_settings(settings)
+    _print_settings(local)
 
 
 @warehouse.command()
@@ -90,7 +103,7 @@ def reset() -> None:
 
 @warehouse.command()
 def status() -> None:
-    """Say whether the local warehouse runs; exit 1 when it does not."""
+    """Say whether the local warehouse runs and how to connect; exit 1 when not."""
     local = LocalWarehouse.here()
     if not local.exists:
         console.print("no local warehouse yet: run 'segment-reports warehouse up'")
@@ -98,8 +111,10 @@ def status() -> None:
     if not local.running():
         console.print("local warehouse is stopped: run 'segment-reports warehouse up'")
         sys.exit(1)
-    console.print(f"local warehouse running, data in {local.cluster().datadir}")
-    _print_settings(local.settings())
+    console.print(
+        f"local warehouse running, data in {escape(str(local.cluster().datadir))}"
+    )
+    _print_settings(local)
 
 
 # --- demo data
@@ -133,13 +148,81 @@ def ensure_profiles(project: Path) -> Path:
     return project
 
 
+# dbt's command groups: they take a subcommand before any option
+DBT_GROUPS = ("docs", "source")
+
+
+def _names_dbt_command(args: list[str]) -> bool:
+    """Whether `args` run a dbt command (which takes --vars), not `--help` or
+    `--version` of dbt itself or of a command group."""
+    if not args or args[0].startswith("-"):
+        return False
+    return args[0] not in DBT_GROUPS or (len(args) > 1 and not args[1].startswith("-"))
+
+
+def _effective_vars(project: Path) -> dict:
+    known = local_settings.known_vars(project)
+    return local_settings.load(local_settings.settings_path(project), known)
+
+
 def run_dbt(args: list[str]) -> int:
+    """Run dbt with the project, profile and settings; returns the exit code.
+
+    dbt runs in a process group of its own: Ctrl-C or SIGTERM reaches it once,
+    as SIGINT (dbt then cancels its queries); a second one kills it. If this
+    process is killed, dbt gets SIGTERM from the kernel. A dbt stopped that way,
+    or killed by a signal, makes a failed run (exit 1), reported in words.
+    """
     project = project_dir()
-    profiles_dir = ensure_profiles(project)
-    command = [dbt_executable(), *args, "--project-dir", str(project)]
-    command += ["--profiles-dir", str(profiles_dir)]
-    console.print(f"[bold]dbt {' '.join(args)}[/] against {connection.describe()}")
-    return subprocess.call(command, env=connection.child_env(), cwd=project)
+    env = connection.child_env()
+    if _names_dbt_command(args):
+        try:
+            args = local_settings.with_vars(args, _effective_vars(project))
+        except local_settings.SettingsError as exc:
+            raise ConfigError(str(exc)) from exc
+    # Through the environment, so that `dbt --help` and `dbt --version` work too.
+    env["DBT_PROJECT_DIR"] = str(project)
+    env["DBT_PROFILES_DIR"] = str(ensure_profiles(project))
+    console.print(
+        f"[bold]dbt {escape(shlex.join(args))}[/] against "
+        f"{escape(connection.describe())}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    child = subprocess.Popen(
+        [dbt_executable(), *args],
+        env=env,
+        cwd=project,
+        process_group=0,
+        preexec_fn=functools.partial(die_with_parent, signal.SIGTERM, os.getpid()),
+    )
+    received: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGINT if len(received) == 1 else signal.SIGKILL)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        how = "SIGTERM" if received[0] == signal.SIGTERM else "Ctrl-C (SIGINT)"
+        console.print(
+            f"[red]stopped by {how}[/]: dbt was interrupted before it finished "
+            f"(dbt exit {code}); the run failed"
+        )
+        return FAILED
+    if code < 0:
+        console.print(
+            f"[red]dbt was killed by {describe_signal(-code)}[/] before it "
+            "finished; the run failed"
+        )
+        return FAILED
+    return code
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -148,31 +231,89 @@ def run_dbt(args: list[str]) -> int:
 )
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 def run(full_refresh: bool, dbt_args: tuple[str, ...]) -> None:
-    """Build every model and run every test: `dbt build` (extra arguments go to dbt)."""
-    args = ["build", *(["--full-refresh"] if full_refresh else []), *dbt_args]
+    """Build every model and run the data tests: `dbt build` (extra arguments go
+    to dbt). dbt unit tests are left to `make test`.
+
+    dbt vars come from the settings file (`segment-reports settings show`) and
+    `--vars`. Exit 0 success; 1 a model or test failed, or dbt was stopped or
+    killed; 2 a configuration or connection error.
+    """
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    args += [*(["--full-refresh"] if full_refresh else []), *dbt_args]
     sys.exit(run_dbt(args))
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 def dbt(dbt_args: tuple[str, ...]) -> None:
-    """Run any dbt command with this project's profile and connection settings."""
-    sys.exit(run_dbt(list(dbt_args)))
+    """Run any dbt command with this project's profile, connection and settings
+    (no arguments: dbt's help)."""
+    sys.exit(run_dbt(list(dbt_args) or ["--help"]))
+
+
+# --- settings
+@main.group()
+def settings() -> None:
+    """The dbt vars every run uses, kept in settings.yml (not committed).
+
+    The file is settings.yml in the project, or $SEGMENT_REPORTS_SETTINGS; see
+    settings.example.yml. `run` and `dbt` pass it as --vars, merged with any
+    --vars on the command line (the command line wins per key).
+    """
+
+
+@settings.command("show")
+def settings_show() -> None:
+    """Print every dbt var with the value runs use and where it comes from."""
+    project = project_dir()
+    path = local_settings.settings_path(project)
+    try:
+        known = local_settings.known_vars(project)
+        stored = local_settings.load(path, known)
+    except local_settings.SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
+    state = "" if path.exists() else " (no such file: every var has its default)"
+    click.echo(f"# settings file: {path}{state}")
+    for key, default in known.items():
+        origin = "settings file" if key in stored else "dbt_project.yml default"
+        value = local_settings.render_vars({key: stored.get(key, default)})[1:-1]
+        click.echo(f"{value}  # {origin}")
+
+
+@settings.command("set")
+@click.argument("key")
+@click.argument("value")
+def settings_set(key: str, value: str) -> None:
+    """Store the dbt var KEY as VALUE, parsed as YAML (e.g. '[production, ios]')."""
+    project = project_dir()
+    path = local_settings.settings_path(project)
+    try:
+        known = local_settings.known_vars(project)
+        stored = local_settings.set_value(path, known, key, value)
+    except local_settings.SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
+    click.echo(f"{local_settings.render_vars({key: stored})[1:-1]}  # saved in {path}")
 
 
 # --- benchmarks
 @main.command()
 @click.option(
     "--events",
-    type=click.IntRange(min=1000),
+    type=click.IntRange(min=1000, max=MAX_EVENTS),
     default=1_000_000,
     show_default=True,
     help="Events in the initial history.",
 )
 @click.option(
-    "--days", type=float, default=90, show_default=True, help="Days of initial history."
+    "--days",
+    type=click.FloatRange(min=2, max=MAX_DAYS),
+    default=90,
+    show_default=True,
+    help="Days of initial history (the last one loaded as a sync of its own).",
 )
-@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--seed", type=click.IntRange(min=0, max=2**63 - 1), default=42, show_default=True
+)
 @click.option(
     "--raw-indexes/--no-raw-indexes",
     default=True,
@@ -226,10 +367,10 @@ PREVIEWS = [
         " new_users from {rel} order by activity_date desc limit 7",
     ),
     (
-        "Track calls by event (staging)",
-        "stg_segment__tracks",
-        "select source_schema, event_name, count(*) as calls from {rel}"
-        " group by 1, 2 order by 3 desc limit 10",
+        "Events by name (top 10)",
+        "monthly_event_counts",
+        "select event_name, sum(event_count) as events from {rel}"
+        " group by 1 order by 2 desc, 1 limit 10",
     ),
 ]
 
@@ -243,32 +384,34 @@ PREVIEWS = [
     help="Target schema of the dbt build.",
 )
 def preview(schema: str) -> None:
-    """Print a few rows from each built report table."""
+    """Print a few rows from each built report table (the marts only: staging
+    holds raw personal data)."""
     from psycopg import sql
     from rich.table import Table
 
     # wide enough for the tables when the output is not a terminal (make, CI logs)
     out = Console(width=None if sys.stdout.isatty() else 160)
-    with connection.connect() as conn:
-        shown = 0
-        for title, table, query in PREVIEWS:
-            found = conn.execute(
-                "select n.nspname from pg_class c join pg_namespace n"
-                " on n.oid = c.relnamespace where c.relname = %s and n.nspname"
-                " in (%s, %s) order by n.nspname = %s desc limit 1",
-                (table, schema, f"{schema}_staging", schema),
-            ).fetchone()
-            if not found:
-                continue
-            rel = sql.Identifier(found[0], table)
-            cur = conn.execute(sql.SQL(query).format(rel=rel))
-            grid = Table(title=f"{title}: {found[0]}.{table}")
-            for column in cur.description:
-                grid.add_column(column.name)
-            for row in cur.fetchall():
-                grid.add_row(*["" if v is None else str(v) for v in row])
-            out.print(grid)
-            shown += 1
+    shown = 0
+    try:
+        with connection.connect() as conn:
+            for title, table, query in PREVIEWS:
+                found = conn.execute(
+                    "select to_regclass(format('%%I.%%I', %s::text, %s::text))",
+                    (schema, table),
+                ).fetchone()[0]
+                if not found:
+                    continue
+                rel = sql.Identifier(schema, table)
+                cur = conn.execute(sql.SQL(query).format(rel=rel))
+                grid = Table(title=escape(f"{title}: {schema}.{table}"))
+                for column in cur.description:
+                    grid.add_column(column.name)
+                for row in cur.fetchall():
+                    grid.add_row(*[escape("" if v is None else str(v)) for v in row])
+                out.print(grid)
+                shown += 1
+    except psycopg_errors() as exc:
+        raise ConfigError(f"cannot read the report tables: {str(exc).strip()}") from exc
     if not shown:
         raise click.ClickException(
             f"no report tables in schema {schema}: run 'segment-reports run' first"
@@ -286,7 +429,8 @@ def preview(schema: str) -> None:
     "--schema",
     "schemas",
     multiple=True,
-    help="A Segment source schema (repeatable; default: the dbt var segment_schemas).",
+    help="A Segment source schema (repeatable; default: the dbt var "
+    "segment_schemas, from the settings file, else dbt_project.yml).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def doctor(role: str | None, schemas: tuple[str, ...], as_json: bool) -> None:
@@ -295,6 +439,13 @@ def doctor(role: str | None, schemas: tuple[str, ...], as_json: bool) -> None:
 
     from . import doctor as checks
 
+    if not schemas:
+        try:
+            configured = _effective_vars(project_dir()).get("segment_schemas")
+        except local_settings.SettingsError as exc:
+            raise ConfigError(str(exc)) from exc
+        if isinstance(configured, list):
+            schemas = tuple(map(str, configured))
     results = checks.run_checks(role=role, schemas=list(schemas) or None)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))

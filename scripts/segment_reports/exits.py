@@ -1,8 +1,7 @@
 """Exit codes of every `segment-reports` command, and stopping on SIGTERM.
 
 0 success; 1 a model or test failed, or the command was stopped (Ctrl-C,
-SIGTERM, a killed dbt); 2 a configuration, argument or connection error;
-75 another run holds the lock.
+SIGTERM, a killed dbt); 2 a configuration, argument or connection error.
 """
 
 from __future__ import annotations
@@ -13,10 +12,8 @@ from contextlib import contextmanager
 
 import click
 
-OK = 0
 FAILED = 1
 CONFIG = 2
-LOCKED = 75
 
 
 class ConfigError(click.ClickException):

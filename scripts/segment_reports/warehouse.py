@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import secrets
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,6 +189,16 @@ class LocalWarehouse:
             "PGDATABASE": DATABASE,
             "PGPASSFILE": str(self.passfile),
         }
+
+    def psql_command(self) -> str:
+        """A shell command opening psql on the warehouse (password from PGPASSFILE)."""
+        settings = self.settings()
+        conninfo = (
+            f"host={settings['PGHOST']} port={settings['PGPORT']} "
+            f"dbname={settings['PGDATABASE']} user={settings['PGUSER']}"
+        )
+        passfile = shlex.quote(settings["PGPASSFILE"])
+        return f"PGPASSFILE={passfile} psql {shlex.quote(conninfo)}"
 
     def connect_kwargs(self, dbname: str = DATABASE) -> dict[str, str]:
         settings = self.settings()

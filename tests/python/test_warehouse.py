@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -29,6 +30,23 @@ def _cli(home: Path, port: int, *args: str) -> subprocess.CompletedProcess:
 def _exports(stdout: str) -> dict[str, str]:
     pairs = [line.removeprefix("export ").split("=", 1) for line in stdout.splitlines()]
     return {key: value for key, value in pairs}
+
+
+def _connects_as_printed(stderr: str, settings: dict[str, str]) -> None:
+    """The `psql` command printed connects (its conninfo and PGPASSFILE)."""
+    line = stderr.split("connect with: ", 1)[1].splitlines()[0]
+    assignment, program, conninfo = shlex.split(line)
+    assert program == "psql"
+    assert assignment == f"PGPASSFILE={settings['PGPASSFILE']}"
+    fields = dict(pair.split("=", 1) for pair in conninfo.split())
+    assert fields == {
+        "host": settings["PGHOST"],
+        "port": settings["PGPORT"],
+        "dbname": settings["PGDATABASE"],
+        "user": settings["PGUSER"],
+    }
+    with psycopg.connect(conninfo, passfile=settings["PGPASSFILE"]) as conn:
+        assert conn.execute("select current_database()").fetchone() == ("segment",)
 
 
 @pytest.fixture
@@ -74,7 +92,12 @@ def test_up_is_idempotent_and_data_survives_restart(home: Path) -> None:
         conn.execute("insert into kept values (7)")
         assert conn.execute("show listen_addresses").fetchone()[0] == "127.0.0.1"
 
-    assert _cli(home, port, "status").returncode == 0
+    status = _cli(home, port, "status")
+    assert status.returncode == 0
+    assert _exports(status.stdout) == settings
+    _connects_as_printed(status.stderr, settings)
+    _connects_as_printed(first.stderr, settings)
+    assert password not in status.stdout + status.stderr
     assert _cli(home, port, "down").returncode == 0
     stopped = _cli(home, port, "status")
     assert stopped.returncode == 1
