@@ -175,20 +175,20 @@ def run_dbt(args: list[str]) -> int:
     """
     project = project_dir()
     env = connection.child_env()
+    # Through the environment, so that `dbt --help` and `dbt --version` work too.
+    env["DBT_PROJECT_DIR"] = str(project)
+    env["DBT_PROFILES_DIR"] = str(ensure_profiles(project))
     if _names_dbt_command(args):
         try:
             args = local_settings.with_vars(args, _effective_vars(project))
         except local_settings.SettingsError as exc:
             raise ConfigError(str(exc)) from exc
-    # Through the environment, so that `dbt --help` and `dbt --version` work too.
-    env["DBT_PROJECT_DIR"] = str(project)
-    env["DBT_PROFILES_DIR"] = str(ensure_profiles(project))
-    console.print(
-        f"[bold]dbt {escape(shlex.join(args))}[/] against "
-        f"{escape(connection.describe())}",
-        highlight=False,
-        soft_wrap=True,
-    )
+        console.print(
+            f"[bold]dbt {escape(shlex.join(args))}[/] against "
+            f"{escape(connection.describe())}",
+            highlight=False,
+            soft_wrap=True,
+        )
     child = subprocess.Popen(
         [dbt_executable(), *args],
         env=env,

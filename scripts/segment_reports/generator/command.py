@@ -114,7 +114,8 @@ def generate(
     population; later batches continue where the previous one ended. A batch
     that would end after the current time is refused. Batches are logged in
     segment_reports_generator.batches; a batch is loaded whole or not at all,
-    also when stopped with Ctrl-C or SIGTERM (exit 1).
+    also when stopped with Ctrl-C or SIGTERM (exit 1). Arguments out of range,
+    a refused batch or a connection error exit 2 before anything is written.
     """
     try:
         check_arguments(sources, events, days, seed, start, end, workers)
