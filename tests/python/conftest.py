@@ -83,6 +83,16 @@ def _database_name(*parts: str) -> str:
     return name[:63]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_local_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands under test ignore the checkout's settings.yml (`make demo` writes
+    one); a test that wants settings points SEGMENT_REPORTS_SETTINGS elsewhere."""
+    missing = tmp_path_factory.mktemp("settings") / "settings.yml"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEGMENT_REPORTS_SETTINGS", str(missing))
+        yield
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
     with _running_cluster() as cluster:
