@@ -213,13 +213,13 @@ def run_dbt(args: list[str]) -> int:
         how = "SIGTERM" if received[0] == signal.SIGTERM else "Ctrl-C (SIGINT)"
         console.print(
             f"[red]stopped by {how}[/]: dbt was interrupted before it finished "
-            f"(dbt exit {code}); the run failed"
+            f"(dbt exit {code}); exit {FAILED}"
         )
         return FAILED
     if code < 0:
         console.print(
             f"[red]dbt was killed by {describe_signal(-code)}[/] before it "
-            "finished; the run failed"
+            f"finished; exit {FAILED}"
         )
         return FAILED
     return code
