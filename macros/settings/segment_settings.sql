@@ -3,12 +3,17 @@
         The project's vars, checked: a dict of segment_schemas (list of names),
         session_timeout_minutes (int), incremental_lookback_hours (number),
         identity_ignore_values and excluded_user_ids (lists of strings). A wrong type
-        or a value out of range stops the run with a message naming the var, before
-        any model writes (on-run-start calls this first). The README's Configuration
-        section states each rule.
+        or a value out of range stops the run with a message naming the var while dbt
+        parses the project (the on-run-start hook calls this), before anything is
+        created. The README's Configuration section states each rule.
     -#}
-    {%- if not execute -%}
-        {#- Parsing and linting: nothing to check against, nothing is run. -#}
+    {%- if not execute and target is not defined -%}
+        {#-
+            Linting outside dbt (sqlfluff's jinja templater has no target and fakes
+            every var): nothing to check. Under dbt the checks run while the project
+            is parsed, so a wrong var stops every command before dbt creates a
+            schema.
+        -#}
         {{ return({
             "segment_schemas": [var("segment_schemas")]
                 if var("segment_schemas") is string else var("segment_schemas"),
