@@ -61,7 +61,10 @@ class DbtRunner:
                 "DBT_ENV_SECRET_PGPASSWORD": pg_env.get("PGPASSWORD", ""),
                 "DBT_SCHEMA": schema,
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "DBT_PARTIAL_PARSE": "false",
+                # Each runner has its own target directory, so partial parsing
+                # (dbt re-parses changed files and a changed --vars) saves seconds
+                # per invocation after the first.
+                "DBT_PARTIAL_PARSE": "true",
             }
         )
         self.common_args = [

@@ -389,7 +389,7 @@ def test_changed_settings_rebuild_what_they_change_by_themselves(zoned, tmp_path
     assert len(device_sessions) == 1
 
     # The same settings again: nothing is rebuilt.
-    result = dbt("build", "--exclude-resource-type", "unit_test", vars=longer)
+    result = dbt("run", vars=longer)
     assert "settings changed" not in result.stdout
 
     # Excluding a user and dropping a source take their rows out of every mart;
@@ -415,7 +415,7 @@ def test_changed_settings_rebuild_what_they_change_by_themselves(zoned, tmp_path
 
     # What the changed runs left equals a full build with the final settings.
     fresh = DbtRunner(libpq_env(zoned_conninfo(conn)), tmp_path / "fresh", "fresh")
-    fresh("build", "--exclude-resource-type", "unit_test", vars=narrower)
+    fresh("run", vars=narrower)
     assert mart_differences(conn, "fresh", "analytics") == {}
 
 
