@@ -11,8 +11,9 @@ SR := $(BIN)/segment-reports
 DEMO_EVENTS ?= 200000
 DEMO_END ?= 2026-10-31
 DEMO_SOURCES := --source production:web --source ios:mobile
-# make bench SIZE=1000000
+# make bench SIZE=1000000 [BENCH_ARGS='--project-dir ../other-checkout']
 SIZE ?= 1000000
+BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: help setup demo test lint format bench clean
@@ -54,8 +55,8 @@ format: setup ## Fix formatting (ruff format, sqlfluff fix)
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix models macros tests
 
-bench: setup ## Time a full and an incremental build: make bench SIZE=1000000
-	$(SR) bench --events $(SIZE)
+bench: setup ## Time the builds, their floor and BI queries: make bench SIZE=1000000
+	$(SR) bench --events $(SIZE) $(BENCH_ARGS)
 
 clean: ## Stop the local warehouse and remove it, the virtualenv and dbt's output
 	-test -x $(SR) && $(SR) warehouse down

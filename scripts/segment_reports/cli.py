@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -312,6 +313,14 @@ def settings_set(key: str, value: str) -> None:
     help="Days of initial history (the last one loaded as a sync of its own).",
 )
 @click.option(
+    "--end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2026-10-31",
+    show_default=True,
+    help="UTC day the history ends before; the incremental build's extra day is "
+    "this day, so it must be over. A fixed day gives the same data every day.",
+)
+@click.option(
     "--seed", type=click.IntRange(min=0, max=2**63 - 1), default=42, show_default=True
 )
 @click.option(
@@ -320,31 +329,56 @@ def settings_set(key: str, value: str) -> None:
     show_default=True,
     help="Create BRIN indexes on the raw tables' uuid_ts before building.",
 )
-def bench(events: int, days: float, seed: int, raw_indexes: bool) -> None:
-    """Time a full build, add one day of data, time the incremental build.
+@click.option(
+    "--project-dir",
+    "project",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The dbt project to build, for example a worktree of another commit "
+    "[default: this checkout]. The warehouse is always this checkout's.",
+)
+def bench(
+    events: int,
+    days: float,
+    end: datetime,
+    seed: int,
+    raw_indexes: bool,
+    project: Path | None,
+) -> None:
+    """Time a full build against a floor, add one day of data, time the
+    incremental build and a run with no new data, then typical BI queries.
 
-    Uses a database of its own (segment_bench) on the local warehouse.
+    Uses a database of its own (segment_bench) on the local warehouse and writes
+    the results to .bench/last.json in the project.
     """
-    from .bench import run_bench
+    from .bench import report, run_bench
 
-    project = project_dir()
-    ensure_profiles(project)
+    history_end = end.replace(tzinfo=UTC)
+    if history_end + timedelta(days=1) > datetime.now(UTC):
+        raise click.BadParameter(
+            "the day after the history must be over", param_hint="--end"
+        )
+    project = (project or project_dir()).absolute()
+    if not (project / "dbt_project.yml").exists():
+        raise click.BadParameter(
+            f"no dbt_project.yml in {project}", param_hint="--project-dir"
+        )
+    profiles = ensure_profiles(project)
     try:
         result = run_bench(
-            project, events, days, seed, raw_indexes, progress=console.print
+            project,
+            events,
+            days,
+            seed,
+            raw_indexes,
+            history_end=history_end,
+            profiles_dir=profiles,
+            progress=console.print,
         )
-    except (RuntimeError, ClusterError) as exc:
+    except (RuntimeError, ClusterError, psycopg_errors()) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"machine:            {result.machine}")
-    click.echo(f"events (history):   {result.events:,} over {result.days:g} days")
-    click.echo(f"raw uuid_ts BRIN:   {'yes' if result.raw_indexes else 'no'}")
-    click.echo(f"generate:           {result.generate_seconds:8.1f} s")
-    click.echo(f"full build:         {result.full_build_seconds:8.1f} s")
-    click.echo(
-        f"incremental build:  {result.incremental_build_seconds:8.1f} s"
-        " (after one more day)"
-    )
-    click.echo(f"incremental / full: {result.ratio:8.1%}")
+    out = Console(width=None if sys.stdout.isatty() else 120)
+    for renderable in report(result):
+        out.print(renderable)
 
 
 # --- previews
