@@ -11,17 +11,22 @@
 ) -%}
     {#-
         SQL for a report over one track event (its event table's name, e.g.
-        deployments_show), read from the events mart, whose `properties` jsonb holds
+        deployments_show), read from int_events, whose `properties` jsonb holds
         the event table's property columns. Property values come out as text.
         - per="person": one row per (group_by properties..., person_id) with the
           person's resolved user_id, the chosen users traits (user_traits maps an
           output column to a trait column of the users mart; a trait the warehouse
           lacks gives null), the latest non-null value of each `latest` property,
           the event count (count_as) and the first and last times (first_as,
-          last_as).
+          last_as). Materialize it change_driven by person_id (nullable: calls
+          with no id form one row), with int_events' and users' change logs as
+          the changed keys (see deployment_views_by_user); in an incremental run
+          it reads only the changed persons' events.
         - per="month" or per="day": one row per UTC period (event_month or
           activity_date) and group_by properties, with distinct events (count_as)
-          and distinct persons (persons_as).
+          and distinct persons (persons_as). Without group_by it is a select from
+          monthly_event_counts or daily_event_counts (kept by difference), to be
+          materialized as a view; with group_by it counts the event's rows.
         An event the warehouse has never seen gives an empty report, not an error.
     -#}
 {%- set user_columns = [] -%}
@@ -33,8 +38,18 @@
     with
 
     events as (
-        select * from {{ ref("events") }}
-        where event_name = {{ segment_string_literal(event_name) }}
+        select * from {{ ref("int_events") }}
+        where
+            event_name = {{ segment_string_literal(event_name) }}
+{%- if per == "person" and change_driven_is_incremental() %}
+            and (
+                person_id in (select changed.person_id from {{ changed_keys_relation() }} as changed)
+                or person_id is null and exists (
+                    select 1 from {{ changed_keys_relation() }} as changed
+                    where changed.person_id is null
+                )
+            )
+{%- endif %}
     ),
 
 {%- if per == "person" %}
@@ -78,8 +93,19 @@
                 {%- endfor %}
                 events.person_id
         )
-    {%- else %}
+    {%- elif not group_by %}
+{%- set counts = "monthly_event_counts" if per == "month" else "daily_event_counts" %}
 {%- set period = "event_month" if per == "month" else "activity_date" %}
+
+        report as (
+            select
+                {{ period }},
+                event_count as {{ segment_quote_identifier(count_as) }},
+                person_count as {{ segment_quote_identifier(persons_as) }}
+            from {{ ref(counts) }}
+            where event_name = {{ segment_string_literal(event_name) }}
+        )
+{%- else %}
 
         report as (
             select

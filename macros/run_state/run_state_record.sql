@@ -1,22 +1,26 @@
-{% macro run_state_record() -%}
+{% macro run_state_record(rebuilt=false) -%}
     {#-
-        post_hook of every change-driven incremental model: record that this run's
-        changes are applied: up to run_state_upto() for models that read other
-        change-driven models' tables, else up to this run. It runs inside the
-        model's transaction, so the state and the rows commit together; a failed run
-        leaves the old state and the next run applies its changes again.
+        Record, inside the model's transaction, that this run's changes are applied
+        (and, for a full build, that the model was rebuilt now), so the state and
+        the rows commit together; a failed run leaves the old state and the next
+        run applies its changes again.
     -#}
-    {%- set applied = run_state_upto() %}
     insert into {{ run_state_relation() }} as state (
-        model_name, run_started_at, completed_at
+        model_name, run_started_at, completed_at, rebuilt_at, log_pruned_through
     )
     values (
         {{ segment_string_literal(this.identifier) }},
-        {{ applied if applied is not none else segment_staged_at() }},
-        clock_timestamp()
+        {{ segment_staged_at() }},
+        clock_timestamp(),
+        {{ segment_staged_at() }},
+        '-infinity'
     )
     on conflict (model_name) do update
     set
         run_started_at = excluded.run_started_at,
         completed_at = excluded.completed_at
+        {%- if rebuilt %},
+            rebuilt_at = excluded.rebuilt_at,
+            log_pruned_through = excluded.log_pruned_through
+        {%- endif %};
 {%- endmacro %}

@@ -7,7 +7,15 @@
         recomputed, which is always correct).
     -#}
     {%- set everything = "'-infinity'::timestamptz" -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute -%}
+        {{ return(everything) }}
+    {%- endif -%}
+    {%- if model.config.materialized == "change_driven" -%}
+        {%- set applying = change_driven_is_incremental() -%}
+    {%- else -%}
+        {%- set applying = is_incremental() -%}
+    {%- endif -%}
+    {%- if not applying -%}
         {{ return(everything) }}
     {%- endif -%}
     {%- set query -%}

@@ -4,7 +4,7 @@
         the settings recorded with its existing rows and the current ones; [] when
         it has no rows yet (nothing to rebuild) or is not incremental.
     -#}
-    {%- if not execute or model.config.materialized != "incremental" -%}
+    {%- if not execute or model.config.materialized not in ("incremental", "change_driven") -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set existing = adapter.get_relation(

@@ -21,7 +21,7 @@
         {%- for node in graph.nodes.values()
             if node.unique_id in selected_resources
             and node.resource_type == "model"
-            and node.config.materialized == "incremental"
+            and node.config.materialized in ("incremental", "change_driven")
             and node.alias in recorded -%}
             {%- set changes = model_settings_difference(
                 recorded[node.alias],

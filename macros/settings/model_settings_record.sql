@@ -4,7 +4,7 @@
         rows were built with. It runs inside the model's transaction, so the record
         and the rows commit together.
     -#}
-    {%- if model.config.materialized == "incremental" -%}
+    {%- if model.config.materialized in ("incremental", "change_driven") -%}
         insert into {{ model_settings_relation() }} as recorded (
             model_name, settings, recorded_at
         )

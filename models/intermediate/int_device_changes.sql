@@ -1,29 +1,22 @@
 {{
     config(
-        materialized="incremental",
-        incremental_strategy="append",
-        indexes=[{"columns": ["changed_at"]}, {"columns": ["device_key"]}],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+        materialized="change_driven",
+        recompute_by=[],
+        indexes=[{"columns": ["changed_at"]}],
     )
 }}
 
 {#-
-    The change log that drives the incremental marts. Each run appends one row per
-    device (SPEC 5 device key: anonymous_id, else 'user:' || user_id) whose events
-    must be recomputed, with the time from which to recompute them:
-    - newly staged calls or late event-table properties: from the start of the
-      session, in the events mart, that holds the device's last event before the
-      earliest new one (a late event can extend or merge that session, never an
-      earlier one);
+    The change log that drives int_events: each run appends one row per device
+    (device key: anonymous_id, else 'user:' || user_id) whose events must be
+    recomputed, with the time from which to recompute them:
+    - newly staged calls or late event-table properties: from the earliest new
+      call (int_events widens it to the start of the session it joins);
     - the device's anonymous id now follows another user id, or its calls carry a
       user id whose canonical id or exclusion changed: its whole history.
-    It also records the persons the device's events from that time belonged to
-    before this run (read from the events mart, which this model runs before), so
-    per-person models rebuild the persons a device leaves as well as the one it
-    joins. Consumers select `changed_at > <their own last completed run>`.
+    A full build logs every device from the start.
 -#}
 {%- set since = run_state_since() %}
-{%- set events_mart = mart_relation("events") %}
 
 with
 
@@ -98,68 +91,12 @@ changed_devices as (
     group by device_key
 ),
 
-{%- if events_mart is not none and is_incremental() %}
-
-    cut as (
-        select
-            changed_devices.device_key,
-            least(
-                changed_devices.recompute_from,
-                (
-                    select min(session_start.occurred_at)
-                    from {{ events_mart }} as session_start
-                    where session_start.session_id = (
-                        select previous_event.session_id
-                        from {{ events_mart }} as previous_event
-                        where
-                            previous_event.device_key = changed_devices.device_key
-                            and previous_event.occurred_at
-                            < changed_devices.recompute_from
-                        order by
-                            previous_event.occurred_at desc,
-                            previous_event.event_id desc
-                        limit 1
-                    )
-                )
-            ) as recompute_from
-        from changed_devices
-    ),
-
-    previous_persons as (
-        select
-            cut.device_key,
-            array_agg(distinct events.person_id order by events.person_id)
-                as previous_person_ids
-        from cut
-        inner join {{ events_mart }} as events
-            on
-                cut.device_key = events.device_key
-                and cut.recompute_from <= events.occurred_at
-        where events.person_id is not null
-        group by cut.device_key
-    ),
-
-    logged as (
-        select
-            cut.device_key,
-            cut.recompute_from,
-            coalesce(previous_persons.previous_person_ids, '{}'::text[])
-                as previous_person_ids,
-            {{ segment_staged_at() }} as changed_at
-        from cut
-        left join previous_persons on cut.device_key = previous_persons.device_key
-    )
-{%- else %}
-
-    -- a full build: every device from the start (consumers rebuild in full too)
-    logged as (
-        select
-            device_key,
-            '-infinity'::timestamptz as recompute_from,
-            '{}'::text[] as previous_person_ids,
-            {{ segment_staged_at() }} as changed_at
-        from changed_devices
-    )
-{%- endif %}
+logged as (
+    select
+        device_key,
+        recompute_from,
+        {{ segment_staged_at() }} as changed_at
+    from changed_devices
+)
 
 select * from logged

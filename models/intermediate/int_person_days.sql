@@ -1,62 +1,62 @@
 {{
     config(
-        materialized="incremental",
-        incremental_strategy="append",
+        materialized="change_driven",
+        recompute_by=["person_id", "activity_date"],
+        changed_keys=[{
+            "log": "int_person_event_days",
+            "select": {"person_id": "person_id", "activity_date": "activity_date"},
+        }],
+        change_logs=["int_person_event_days"],
+        log_columns=["person_id", "activity_date"],
         indexes=[
             {"columns": ["person_id", "activity_date"], "unique": True},
             {"columns": ["activity_date"]},
         ],
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }} as person_days"
-            " using ({{ changed_persons(run_state_since(), run_state_upto()) }}) as changed"
-            " where person_days.person_id = changed.person_id"
-            " and person_days.activity_date"
-            " >= (changed.recompute_from at time zone 'UTC')::date{% endif %}",
-        ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
-        meta={"run_state_applied": ["events"]},
     )
 }}
 
 {#-
-    The days each person was active (UTC), from the events mart: a compact input for
-    active-user counts. An incremental run rebuilds each changed person's days from
-    the day of their recompute_from on.
+    The UTC days each person was active: the compact input of daily_active_users.
+    An incremental run adds the signed rows of int_person_event_days' change log to
+    the stored counts; its own change log gives daily_active_users the persons
+    whose days changed.
 -#}
-{%- set since = run_state_since() %}
-{%- set upto = run_state_upto() %}
-
--- depends_on: {{ ref("int_device_changes") }}
 
 with
 
-events as (
-    select * from {{ ref("events") }}
-),
+{%- if change_driven_is_incremental() %}
 
-{%- if is_incremental() %}
-
-    changed_persons as (
-        {{ changed_persons(since, upto) }}
+    changes as (
+        select
+            person_id,
+            activity_date,
+            sum(change_sign * event_count) as event_count_change
+        from {{ change_log("int_person_event_days") }} as day_changes
+        group by person_id, activity_date
     ),
+
+    counted as (
+        select
+            changes.person_id,
+            changes.activity_date,
+            coalesce(stored.event_count, 0) + changes.event_count_change as event_count
+        from changes
+        left join {{ this }} as stored
+            on
+                changes.person_id = stored.person_id
+                and changes.activity_date = stored.activity_date
+    )
+{%- else %}
+
+    counted as (
+        select
+            person_id,
+            activity_date,
+            sum(event_count) as event_count
+        from {{ ref("int_person_event_days") }}
+        group by person_id, activity_date
+    )
 {%- endif %}
 
-person_days as (
-    select
-        events.person_id,
-        events.activity_date,
-        count(*) as event_count
-    from
-        events
-    {%- if is_incremental() %}
-    inner join changed_persons
-        on
-            events.person_id = changed_persons.person_id
-            and events.activity_date
-            >= (changed_persons.recompute_from at time zone 'UTC')::date
-    {%- endif %}
-    where events.person_id is not null
-    group by events.person_id, events.activity_date
-)
-
-select * from person_days
+select * from counted
+where event_count > 0

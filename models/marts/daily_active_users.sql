@@ -1,41 +1,31 @@
 {{
     config(
-        materialized="incremental",
-        incremental_strategy="append",
+        materialized="change_driven",
+        recompute_by=["activity_date"],
+        changed_keys=[{"macro": "daily_active_users_changed_dates"}],
+        change_logs=["int_person_days"],
         indexes=[{"columns": ["activity_date"], "unique": True}],
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }} where activity_date >="
-            " (select min(activity_date) from ({{ changed_dates(run_state_since(), run_state_upto()) }})"
-            " as changed){% endif %}",
-        ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
-        meta={"run_state_applied": ["events", "int_person_days"]},
     )
 }}
 
 {#-
     Active persons per UTC day over trailing windows of 1, 7 and 28 days (the day
     included), and persons whose first event falls on the day; every day from the
-    first to the last event day. An incremental run rebuilds every day from the
-    earliest day whose events changed: a change reaches the windows of the 27 days
-    after it and can move a person's first day later.
+    first to the last event day (int_events).
     Windows are counted without expanding person-days: each person's days become
     islands of covered days ([day, day + window - 1], merged when they touch), and
-    a running sum of island starts and ends gives the count for every day.
+    a running sum of island starts (+1) and ends (-1) gives the count for every
+    day. A full build does this for every person. An incremental run does it only
+    for the persons in int_person_days' change log, over their days now (+1) and
+    their days before (-1: now, minus the days added, plus the days removed), and
+    adds the running sum of the difference to the stored days from the earliest
+    changed day on; new_users moves by one on each changed person's old and new
+    first day. Days the calendar gains are counted from int_person_days directly;
+    days it loses are deleted (daily_active_users_changed_dates()).
 -#}
-{%- set since = run_state_since() %}
-{%- set upto = run_state_upto() %}
-
--- depends_on: {{ ref("int_device_changes") }}
--- depends_on: {{ ref("stg_segment__tracks") }}
--- depends_on: {{ ref("stg_segment__pages") }}
--- depends_on: {{ ref("stg_segment__screens") }}
+{%- set incremental = change_driven_is_incremental() %}
 
 with
-
-events as not materialized (
-    select * from {{ ref("events") }}
-),
 
 person_days as not materialized (
     select * from {{ ref("int_person_days") }}
@@ -43,130 +33,333 @@ person_days as not materialized (
 
 bounds as (
     select
-        {%- if is_incremental() %}
-            -- no changed day: an empty calendar (greatest() ignores a null)
-            greatest(
-                min(events.activity_date),
-                coalesce(
-                    (
-                        select min(changed.activity_date)
-                        from ({{ changed_dates(since, upto) }}) as changed
-                    ),
-                    max(events.activity_date) + 1
+        min(activity_date) as first_date,
+        max(activity_date) as last_date
+    from {{ ref("int_events") }}
+),
+
+{%- if incremental %}
+
+    person_changes as (
+        select
+            person_id,
+            activity_date,
+            sum(change_sign) as presence_change
+        from {{ change_log("int_person_days") }} as day_changes
+        group by person_id, activity_date
+    ),
+
+    change_start as (
+        select min(activity_date) as first_changed_date
+        from person_changes
+    ),
+
+    changed_persons as (
+        select distinct person_id from person_changes
+    ),
+
+    -- a window of 28 days reaches the first changed day from 27 days before it
+    days_now as (
+        select
+            person_days.person_id,
+            person_days.activity_date
+        from changed_persons
+        inner join person_days
+            on changed_persons.person_id = person_days.person_id
+        cross join change_start
+        where person_days.activity_date >= change_start.first_changed_date - 27
+    ),
+
+    days_before as (
+        select
+            coalesce(days_now.person_id, person_changes.person_id) as person_id,
+            coalesce(days_now.activity_date, person_changes.activity_date)
+                as activity_date
+        from days_now
+        full outer join person_changes
+            on
+                days_now.person_id = person_changes.person_id
+                and days_now.activity_date = person_changes.activity_date
+        where
+            (case when days_now.person_id is null then 0 else 1 end)
+            - coalesce(person_changes.presence_change, 0)
+            = 1
+    ),
+
+    signed_days as (
+        select
+            person_id,
+            activity_date,
+            1 as sign
+        from days_now
+        union all
+        select
+            person_id,
+            activity_date,
+            -1 as sign
+        from days_before
+    ),
+
+    first_days as (
+        select
+            changed_persons.person_id,
+            (
+                select min(person_days.activity_date)
+                from person_days
+                where person_days.person_id = changed_persons.person_id
+            ) as first_day_now,
+            least(
+                (
+                    select min(person_changes.activity_date)
+                    from person_changes
+                    where
+                        person_changes.person_id = changed_persons.person_id
+                        and person_changes.presence_change < 0
+                ),
+                (
+                    select person_days.activity_date
+                    from person_days
+                    where
+                        person_days.person_id = changed_persons.person_id
+                        and not exists (
+                            select 1 from person_changes
+                            where
+                                person_changes.person_id = person_days.person_id
+                                and person_changes.activity_date
+                                = person_days.activity_date
+                                and person_changes.presence_change > 0
+                        )
+                    order by person_days.activity_date
+                    limit 1
                 )
-            ) as first_date,
-        {%- else %}
-            min(events.activity_date) as first_date,
-        {%- endif %}
-        max(events.activity_date) as last_date
-    from events
-),
+            ) as first_day_before
+        from changed_persons
+    ),
 
--- Day offsets, not a series of timestamps: dates would step through timestamptz in
--- the session time zone, where after a DST change that skips local midnight every
--- step lands at 01:00 and the last day falls out of the calendar.
-calendar as (
-    select bounds.first_date + day_offsets.day_offset as activity_date
-    from bounds
-    cross join generate_series(0, bounds.last_date - bounds.first_date)
-        as day_offsets (day_offset)
-),
+    new_user_changes as (
+        select
+            first_day_now as activity_date,
+            1 as new_users_change
+        from first_days
+        where first_day_now is not null
+        union all
+        select
+            first_day_before as activity_date,
+            -1 as new_users_change
+        from first_days
+        where first_day_before is not null
+    ),
+{%- else %}
 
-recent_person_days as (
-    select person_days.*
-    from person_days
-    cross join bounds
-    where person_days.activity_date >= bounds.first_date - 27
-),
+    signed_days as (
+        select
+            person_id,
+            activity_date,
+            1 as sign
+        from person_days
+    ),
+{%- endif %}
 
 {%- for window_days in [1, 7, 28] %}
 
     islands_{{ window_days }} as (
         select
             person_id,
+            sign,
             activity_date,
             coalesce(
                 lag(activity_date) over person_timeline
                 < activity_date - {{ window_days }},
                 true
             ) as is_island_start
-        from recent_person_days
-        window person_timeline as (partition by person_id order by activity_date)
+        from signed_days
+        window person_timeline as (partition by sign, person_id order by activity_date)
     ),
 
     island_ids_{{ window_days }} as (
         select
             person_id,
+            sign,
             activity_date,
             count(*) filter (where is_island_start) over (
-                partition by person_id order by activity_date
+                partition by sign, person_id order by activity_date
             ) as island_id
         from islands_{{ window_days }}
     ),
 
     coverage_{{ window_days }} as (
         select
+            sign,
             min(activity_date) as covered_from,
             max(activity_date) + {{ window_days }} as covered_until
         from island_ids_{{ window_days }}
-        group by person_id, island_id
+        group by sign, person_id, island_id
     ),
 
     deltas_{{ window_days }} as (
         select
             covered_from as activity_date,
-            1 as delta
+            sum(sign) as delta
         from coverage_{{ window_days }}
+        group by covered_from
         union all
         select
             covered_until as activity_date,
-            -1 as delta
+            -sum(sign) as delta
         from coverage_{{ window_days }}
-    ),
-
-    active_{{ window_days }} as (
-        select
-            activity_date,
-            (sum(sum(delta)) over (order by activity_date))::bigint as active_users
-        from (
-            select
-                activity_date,
-                delta
-            from deltas_{{ window_days }}
-            union all
-            select
-                activity_date,
-                0 as delta
-            from calendar
-        ) as changes
-        group by activity_date
+        group by covered_until
     ),
 {%- endfor %}
 
-first_days as (
-    select
-        first_day as activity_date,
-        count(*) as new_users
-    from (
-        select min(activity_date) as first_day
-        from person_days
-        group by person_id
-    ) as persons
-    group by first_day
-),
+{%- if incremental %}
 
-joined as (
-    select
-        calendar.activity_date,
-        active_1.active_users as active_users_1d,
-        active_7.active_users as active_users_7d,
-        active_28.active_users as active_users_28d,
-        coalesce(first_days.new_users, 0) as new_users
-    from calendar
-    inner join active_1 on calendar.activity_date = active_1.activity_date
-    inner join active_7 on calendar.activity_date = active_7.activity_date
-    inner join active_28 on calendar.activity_date = active_28.activity_date
-    left join first_days on calendar.activity_date = first_days.activity_date
-)
+    -- Every day from the first changed one to the last: the running difference
+    change_calendar as (
+        select change_start.first_changed_date + day_offsets.day_offset as activity_date
+        from change_start
+        cross join bounds
+        cross join generate_series(
+            0, bounds.last_date - change_start.first_changed_date
+        ) as day_offsets (day_offset)
+    ),
 
-select * from joined
+    running as (
+        select
+            change_calendar.activity_date,
+            {%- for window_days in [1, 7, 28] %}
+                sum(
+                    coalesce((
+                        select sum(deltas_{{ window_days }}.delta)
+                        from deltas_{{ window_days }}
+                        where deltas_{{ window_days }}.activity_date
+                        = change_calendar.activity_date
+                    ), 0)
+                ) over (order by change_calendar.activity_date)
+                    as change_{{ window_days }}d,
+            {%- endfor %}
+            coalesce((
+                select sum(new_user_changes.new_users_change)
+                from new_user_changes
+                where new_user_changes.activity_date = change_calendar.activity_date
+            ), 0) as new_users_change
+        from change_calendar
+    ),
+
+    adjusted as (
+        select
+            stored.activity_date,
+            stored.active_users_1d + running.change_1d as active_users_1d,
+            stored.active_users_7d + running.change_7d as active_users_7d,
+            stored.active_users_28d + running.change_28d as active_users_28d,
+            stored.new_users + running.new_users_change as new_users
+        from {{ this }} as stored
+        inner join running on stored.activity_date = running.activity_date
+        cross join bounds
+        where stored.activity_date >= bounds.first_date
+    ),
+
+    -- Days the calendar gained: counted directly
+    gained as (
+        select bounds.first_date + day_offsets.day_offset as activity_date
+        from bounds
+        cross join generate_series(0, bounds.last_date - bounds.first_date)
+            as day_offsets (day_offset)
+        where not exists (
+            select 1 from {{ this }} as stored
+            where stored.activity_date = bounds.first_date + day_offsets.day_offset
+        )
+    ),
+
+    counted as (
+        select * from adjusted
+        union all
+        select
+            gained.activity_date,
+            {%- for window_days in [1, 7, 28] %}
+                (
+                    select count(distinct person_days.person_id)
+                    from person_days
+                    where
+                        person_days.activity_date
+                        between gained.activity_date - {{ window_days - 1 }}
+                        and gained.activity_date
+                ) as active_users_{{ window_days }}d,
+            {%- endfor %}
+            (
+                select count(*)
+                from person_days
+                where
+                    person_days.activity_date = gained.activity_date
+                    and not exists (
+                        select 1 from person_days as earlier
+                        where
+                            earlier.person_id = person_days.person_id
+                            and earlier.activity_date < gained.activity_date
+                    )
+            ) as new_users
+        from gained
+    )
+{%- else %}
+
+    -- Day offsets, not a series of timestamps: dates would step through timestamptz
+    -- in the session time zone, where after a DST change that skips local midnight
+    -- every step lands at 01:00 and the last day falls out of the calendar.
+    calendar as (
+        select bounds.first_date + day_offsets.day_offset as activity_date
+        from bounds
+        cross join generate_series(0, bounds.last_date - bounds.first_date)
+            as day_offsets (day_offset)
+    ),
+
+    {%- for window_days in [1, 7, 28] %}
+
+        active_{{ window_days }} as (
+            select
+                calendar.activity_date,
+                sum(coalesce(daily.delta, 0)) over (order by calendar.activity_date)
+                    as active_users
+            from calendar
+            left join (
+                select
+                    activity_date,
+                    sum(delta) as delta
+                from deltas_{{ window_days }}
+                group by activity_date
+            ) as daily on calendar.activity_date = daily.activity_date
+        ),
+    {%- endfor %}
+
+    first_days as (
+        select
+            first_day as activity_date,
+            count(*) as new_users
+        from (
+            select min(activity_date) as first_day
+            from person_days
+            group by person_id
+        ) as persons
+        group by first_day
+    ),
+
+    counted as (
+        select
+            calendar.activity_date,
+            active_1.active_users as active_users_1d,
+            active_7.active_users as active_users_7d,
+            active_28.active_users as active_users_28d,
+            coalesce(first_days.new_users, 0) as new_users
+        from calendar
+        inner join active_1 on calendar.activity_date = active_1.activity_date
+        inner join active_7 on calendar.activity_date = active_7.activity_date
+        inner join active_28 on calendar.activity_date = active_28.activity_date
+        left join first_days on calendar.activity_date = first_days.activity_date
+    )
+{%- endif %}
+
+select
+    activity_date,
+    active_users_1d::bigint as active_users_1d,
+    active_users_7d::bigint as active_users_7d,
+    active_users_28d::bigint as active_users_28d,
+    new_users::bigint as new_users
+from counted

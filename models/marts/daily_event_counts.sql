@@ -1,46 +1,104 @@
 {{
     config(
-        materialized="incremental",
-        incremental_strategy="append",
-        indexes=[{"columns": ["activity_date", "event_name"], "unique": True}],
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }} where activity_date in"
-            " ({{ changed_dates(run_state_since(), run_state_upto()) }}){% endif %}",
+        materialized="change_driven",
+        recompute_by=["activity_date", "event_name"],
+        changed_keys=[
+            {
+                "log": "int_person_event_days",
+                "select": {"activity_date": "activity_date", "event_name": "event_name"},
+            },
+            {
+                "log": "int_events",
+                "select": {"activity_date": "activity_date", "event_name": "event_name"},
+                "where": "person_id is null",
+                "net": true,
+            },
         ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
-        meta={"run_state_applied": ["events"]},
+        change_logs=["int_person_event_days", "int_events"],
+        indexes=[{"columns": ["activity_date", "event_name"], "unique": True}],
     )
 }}
 
 {#-
-    Events and distinct persons per UTC day and event name. An incremental run
-    rebuilds the days whose events changed since its last completed run.
+    Events and distinct persons per UTC day and event name, from the per-person
+    daily counts (int_person_event_days) plus the calls that carry no id (no
+    person). An incremental run adjusts the stored counts of the days and events
+    that changed by the difference of the change logs' signed rows; it never
+    recounts a day.
 -#}
-{%- set since = run_state_since() %}
-{%- set upto = run_state_upto() %}
-
--- depends_on: {{ ref("int_device_changes") }}
--- depends_on: {{ ref("stg_segment__tracks") }}
--- depends_on: {{ ref("stg_segment__pages") }}
--- depends_on: {{ ref("stg_segment__screens") }}
 
 with
 
-events as (
-    select * from {{ ref("events") }}
-),
+{%- if change_driven_is_incremental() %}
 
-counted as (
-    select
-        activity_date,
-        event_name,
-        count(*) as event_count,
-        count(distinct person_id) as person_count
-    from events
-    {%- if is_incremental() %}
-        where activity_date in ({{ changed_dates(since, upto) }})
-    {%- endif %}
-    group by activity_date, event_name
-)
+    changes as (
+        select
+            activity_date,
+            event_name,
+            sum(change_sign * event_count) as event_count_change,
+            sum(change_sign) as person_count_change
+        from {{ change_log("int_person_event_days") }} as person_changes
+        group by activity_date, event_name
+        union all
+        select
+            activity_date,
+            event_name,
+            sum(change_sign) as event_count_change,
+            0 as person_count_change
+        from {{ change_log("int_events") }} as idless_changes
+        where person_id is null
+        group by activity_date, event_name
+    ),
 
-select * from counted
+    counted as (
+        select
+            changes.activity_date,
+            changes.event_name,
+            coalesce(max(stored.event_count), 0)
+            + sum(changes.event_count_change) as event_count,
+            coalesce(max(stored.person_count), 0)
+            + sum(changes.person_count_change) as person_count
+        from changes
+        left join {{ this }} as stored
+            on
+                changes.activity_date = stored.activity_date
+                and changes.event_name = stored.event_name
+        group by changes.activity_date, changes.event_name
+    )
+{%- else %}
+
+    counted as (
+        select
+            activity_date,
+            event_name,
+            sum(event_count) as event_count,
+            sum(person_count) as person_count
+        from (
+            select
+                activity_date,
+                event_name,
+                sum(event_count) as event_count,
+                count(*) as person_count
+            from {{ ref("int_person_event_days") }}
+            group by activity_date, event_name
+            union all
+            select
+                activity_date,
+                event_name,
+                count(*) as event_count,
+                0 as person_count
+            from {{ ref("int_events") }}
+            where person_id is null
+            group by activity_date, event_name
+        ) as parts
+        group by activity_date, event_name
+    )
+{%- endif %}
+
+select
+    activity_date,
+    event_name,
+    event_count::bigint as event_count,
+    person_count::bigint as person_count
+from counted
+where event_count > 0

@@ -1,247 +1,28 @@
-{{
-    config(
-        materialized="incremental",
-        incremental_strategy="append",
-        indexes=[
-            {"columns": ["source_schema", "event_id"], "unique": True},
-            {"columns": ["device_key", "occurred_at"]},
-            {"columns": ["person_id", "occurred_at"]},
-            {"columns": ["session_id"]},
-            {"columns": ["activity_date"]},
-            {"columns": ["event_name", "activity_date"]},
-        ],
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }} as events"
-            " using ({{ changed_devices(run_state_since()) }}) as changed"
-            " where events.device_key = changed.device_key"
-            " and events.occurred_at >= changed.recompute_from{% endif %}",
-        ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
-    )
-}}
+{{ config(materialized="view") }}
 
-{#-
-    Every unique track, page and screen call with its identity and session. An
-    incremental run recomputes the events of each device in int_device_changes since
-    this model's last completed run from that device's recompute_from on (the
-    pre_hook deletes those rows first; recompute_from is always a session start, so
-    sessionizing from it gives what a full build gives), and adds new calls that
-    carry no id at all (they belong to no device or session).
--#}
-{%- set since = run_state_since() %}
-{%- set timeout = var("session_timeout_minutes") | int %}
+{#- The sessionized events, maintained incrementally in int_events. -#}
 
-with
-
-tracks as not materialized (
-    select * from {{ ref("stg_segment__tracks") }}
-),
-
-track_properties as not materialized (
-    select * from {{ ref("stg_segment__track_properties") }}
-),
-
-pages as not materialized (
-    select * from {{ ref("stg_segment__pages") }}
-),
-
-screens as not materialized (
-    select * from {{ ref("stg_segment__screens") }}
-),
-
--- depends_on: {{ ref("int_device_changes") }}
-
-{%- if is_incremental() %}
-
-    changed_devices as (
-        {{ changed_devices(since) }}
-    ),
-{%- endif %}
-
-calls as (
-    {%- set parts = ["changed", "idless"] if is_incremental() else ["all"] %}
-    {%- for kind in ["track", "page", "screen"] %}
-        {%- set relation = kind ~ "s" %}
-        {%- set last_kind = loop.last %}
-        {%- for part in parts %}
-            select
-                {{ relation }}.event_id,
-                {{ relation }}.source_schema,
-                '{{ kind }}' as event_type,
-                {%- if kind == "track" %}
-                    coalesce(track_properties.event_name, tracks.event_name)
-                        as event_name,
-                    tracks.event_text,
-                    tracks.context_page_url as page_url,
-                    tracks.context_page_path as page_path,
-                    tracks.context_page_referrer as referrer,
-                    tracks.context_campaign_source as utm_source,
-                    tracks.context_campaign_medium as utm_medium,
-                    tracks.context_campaign_name as utm_campaign,
-                    coalesce(track_properties.properties, '{}'::jsonb) as properties,
-                {%- elif kind == "page" %}
-                    'page_view' as event_name,
-                    pages.page_name as event_text,
-                    pages.page_url,
-                    pages.page_path,
-                    pages.page_referrer as referrer,
-                    pages.context_campaign_source as utm_source,
-                    pages.context_campaign_medium as utm_medium,
-                    pages.context_campaign_name as utm_campaign,
-                    pages.properties,
-                {%- else %}
-                    'screen_view' as event_name,
-                    screens.screen_name as event_text,
-                    null::text as page_url,
-                    null::text as page_path,
-                    null::text as referrer,
-                    null::text as utm_source,
-                    null::text as utm_medium,
-                    null::text as utm_campaign,
-                    screens.properties,
-                {%- endif %}
-                {{ relation }}.anonymous_id,
-                {{ relation }}.user_id,
-                {{ relation }}.device_key,
-                {{ relation }}.occurred_at,
-                {{ relation }}.received_at,
-                {{ relation }}.loaded_at
-            from
-                {%- if part == "changed" %}
-                    changed_devices
-                -- lateral: one (device_key, occurred_at) index range per device
-                inner join lateral (
-                    select device_calls.* from {{ relation }} as device_calls
-                    where
-                        device_calls.device_key = changed_devices.device_key
-                        and device_calls.occurred_at >= changed_devices.recompute_from
-                ) as {{ relation }} on true
-                {%- else %}
-                    {{ relation }}
-                {%- endif %}
-            {%- if kind == "track" %}
-            left join track_properties
-                on
-                    tracks.source_schema = track_properties.source_schema
-                    and tracks.event_id = track_properties.event_id
-            {%- endif %}
-            {%- if part == "idless" %}
-                where
-                    {{ relation }}.device_key is null
-                    and {{ relation }}.staged_at > {{ since }}
-            {%- endif %}
-            {{ "union all" if not (loop.last and last_kind) }}
-        {%- endfor %}
-    {%- endfor %}
-),
-
-resolved as (
-    {{ resolve_identity("calls") }}
-),
-
-included as (
-    select
-        *,
-        coalesce(resolved_user_id, anonymous_id) as person_id
-    from resolved
-    where not is_excluded
-),
-
-gaps as (
-    select
-        *,
-        coalesce(
-            occurred_at - lag(occurred_at) over device_timeline
-            > interval '{{ timeout }} minutes',
-            true
-        ) as is_session_start
-    from included
-    window device_timeline as (
-        partition by device_key
-        order by occurred_at asc, event_id asc, source_schema asc
-    )
-),
-
-session_starts as (
-    -- the latest session start so far on the device, found in the same sort: start
-    -- keys begin with their fixed-width time, so the greatest is the latest one
-    select
-        *,
-        max(
-            case
-                when is_session_start
-                    then
-                        to_char(occurred_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')
-                        || '|'
-                        || source_schema
-                        || '|'
-                        || event_id
-            end
-        ) over device_timeline as session_start_key
-    from gaps
-    window device_timeline as (
-        partition by device_key
-        order by occurred_at asc, event_id asc, source_schema asc
-        rows between unbounded preceding and current row
-    )
-),
-
-sessionized as (
-    select
-        event_id,
-        source_schema,
-        event_type,
-        event_name,
-        event_text,
-        anonymous_id,
-        user_id,
-        resolved_user_id,
-        person_id,
-        device_key,
-        page_url,
-        page_path,
-        referrer,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        properties,
-        occurred_at,
-        received_at,
-        loaded_at,
-        -- md5(device key | first event's source schema | first event's id)
-        case
-            when device_key is not null
-                then md5(device_key || '|' || substr(session_start_key, 22))
-        end as session_id,
-        (occurred_at at time zone 'UTC')::date as activity_date
-    from session_starts
-),
-
-final_columns as (
-    select
-        event_id,
-        source_schema,
-        event_type,
-        event_name,
-        event_text,
-        anonymous_id,
-        user_id,
-        resolved_user_id,
-        person_id,
-        device_key,
-        session_id,
-        page_url,
-        page_path,
-        referrer,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        properties,
-        activity_date,
-        occurred_at,
-        received_at,
-        loaded_at
-    from sessionized
-)
-
-select * from final_columns
+select
+    event_id,
+    source_schema,
+    event_type,
+    event_name,
+    event_text,
+    anonymous_id,
+    user_id,
+    resolved_user_id,
+    person_id,
+    device_key,
+    session_id,
+    page_url,
+    page_path,
+    referrer,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    properties,
+    activity_date,
+    occurred_at,
+    received_at,
+    loaded_at
+from {{ ref("int_events") }}

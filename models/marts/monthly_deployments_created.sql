@@ -1,6 +1,9 @@
-{{ config(indexes=[{"columns": ["event_month"], "unique": True}]) }}
+{{ config(materialized="view") }}
 
-{#- The seed report "deployments created per month". -#}
+{#-
+    The seed report "deployments created per month": the deployments_new rows of
+    monthly_event_counts, which incremental runs keep by difference.
+-#}
 
 {{
     event_report(

@@ -1,65 +1,107 @@
 {{
     config(
-        materialized="incremental",
-        incremental_strategy="append",
-        indexes=[{"columns": ["event_month", "event_name"], "unique": True}],
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }} where event_month in"
-            " (select date_trunc('month', activity_date::timestamp)::date from"
-            " ({{ changed_dates(run_state_since(), run_state_upto()) }}) as changed)"
-            "{% endif %}",
+        materialized="change_driven",
+        recompute_by=["event_month", "event_name"],
+        changed_keys=[
+            {
+                "log": "int_person_event_months",
+                "select": {"event_month": "event_month", "event_name": "event_name"},
+            },
+            {
+                "log": "int_events",
+                "select": {
+                    "event_month": "date_trunc('month', activity_date::timestamp)::date",
+                    "event_name": "event_name",
+                },
+                "where": "person_id is null",
+                "net": true,
+            },
         ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
-        meta={"run_state_applied": ["events"]},
+        change_logs=["int_person_event_months", "int_events"],
+        indexes=[{"columns": ["event_month", "event_name"], "unique": True}],
     )
 }}
 
 {#-
-    Events and distinct persons per UTC calendar month and event name. Dates are
-    truncated as timestamp, never timestamptz, whose months follow the session time
-    zone (a day that zone skipped falls into the next month). An
-    incremental run rebuilds the months holding a day whose events changed since its
-    last completed run (distinct persons do not add up across days).
+    Events and distinct persons per UTC calendar month and event name, from the
+    per-person monthly counts (int_person_event_months) plus the calls that carry
+    no id. An incremental run adjusts the stored counts of the months and events
+    that changed by the difference of the change logs' signed rows; it never
+    recounts a month.
 -#}
-{%- set since = run_state_since() %}
-{%- set upto = run_state_upto() %}
-
--- depends_on: {{ ref("int_device_changes") }}
--- depends_on: {{ ref("stg_segment__tracks") }}
--- depends_on: {{ ref("stg_segment__pages") }}
--- depends_on: {{ ref("stg_segment__screens") }}
 
 with
 
-events as (
-    select * from {{ ref("events") }}
-),
+{%- if change_driven_is_incremental() %}
 
-{%- if is_incremental() %}
-
-    changed_months as (
-        select date_trunc('month', activity_date::timestamp)::date as event_month
-        from ({{ changed_dates(since, upto) }}) as changed
-        group by event_month
+    changes as (
+        select
+            event_month,
+            event_name,
+            sum(change_sign * event_count) as event_count_change,
+            sum(change_sign) as person_count_change
+        from {{ change_log("int_person_event_months") }} as person_changes
+        group by event_month, event_name
+        union all
+        select
+            date_trunc('month', activity_date::timestamp)::date as event_month,
+            event_name,
+            sum(change_sign) as event_count_change,
+            0 as person_count_change
+        from {{ change_log("int_events") }} as idless_changes
+        where person_id is null
+        group by date_trunc('month', activity_date::timestamp), event_name
     ),
+
+    counted as (
+        select
+            changes.event_month,
+            changes.event_name,
+            coalesce(max(stored.event_count), 0)
+            + sum(changes.event_count_change) as event_count,
+            coalesce(max(stored.person_count), 0)
+            + sum(changes.person_count_change) as person_count
+        from changes
+        left join {{ this }} as stored
+            on
+                changes.event_month = stored.event_month
+                and changes.event_name = stored.event_name
+        group by changes.event_month, changes.event_name
+    )
+{%- else %}
+
+    counted as (
+        select
+            event_month,
+            event_name,
+            sum(event_count) as event_count,
+            sum(person_count) as person_count
+        from (
+            select
+                event_month,
+                event_name,
+                sum(event_count) as event_count,
+                count(*) as person_count
+            from {{ ref("int_person_event_months") }}
+            group by event_month, event_name
+            union all
+            select
+                date_trunc('month', activity_date::timestamp)::date as event_month,
+                event_name,
+                count(*) as event_count,
+                0 as person_count
+            from {{ ref("int_events") }}
+            where person_id is null
+            group by date_trunc('month', activity_date::timestamp), event_name
+        ) as parts
+        group by event_month, event_name
+    )
 {%- endif %}
 
-counted as (
-    select
-        events.event_name,
-        date_trunc('month', events.activity_date::timestamp)::date as event_month,
-        count(*) as event_count,
-        count(distinct events.person_id) as person_count
-    from events
-    {%- if is_incremental() %}
-        where
-            events.activity_date
-            >= (select min(changed_months.event_month) from changed_months)
-            and date_trunc('month', events.activity_date::timestamp)::date in (
-                select changed_months.event_month from changed_months
-            )
-    {%- endif %}
-    group by events.event_name, date_trunc('month', events.activity_date::timestamp)
-)
-
-select * from counted
+select
+    event_month,
+    event_name,
+    event_count::bigint as event_count,
+    person_count::bigint as person_count
+from counted
+where event_count > 0

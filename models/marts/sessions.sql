@@ -1,44 +1,45 @@
 {{
     config(
-        materialized="incremental",
-        incremental_strategy="append",
+        materialized="change_driven",
+        recompute_by=["person_id"],
+        recompute_from="started_at",
+        changed_keys=[{
+            "log": "int_events",
+            "select": {"person_id": "person_id", "recompute_from": "occurred_at"},
+            "where": "person_id is not null",
+        }],
+        change_logs=["int_events"],
         indexes=[
             {"columns": ["session_id"], "unique": True},
             {"columns": ["person_id"]},
             {"columns": ["started_at"]},
         ],
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }} as sessions"
-            " using ({{ changed_persons(run_state_since(), run_state_upto()) }}) as changed"
-            " where sessions.person_id = changed.person_id"
-            " and sessions.started_at >= changed.recompute_from{% endif %}",
-        ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
-        meta={"run_state_applied": ["events"]},
     )
 }}
 
 {#-
-    Sessions (SPEC 5) summarised from the events mart, which already assigns each
-    event its session. An incremental run rebuilds, for each person a changed device
-    left or joined, the sessions that start at or after the person's recompute_from
-    (the pre_hook deletes them first). Sessions before that point are untouched, so
-    the rebuilt ones are numbered after the ones that remain.
+    Sessions (README, "Sessions") summarised from int_events, which assigns each
+    event its session. An incremental run rebuilds, for each person in int_events'
+    change log (a changed device's events that left the person or joined it), the
+    sessions that start at or after the earliest changed event of the person:
+    int_events recomputes a device from a session start, so a session that began
+    earlier is unchanged. Sessions before that point stay, and the rebuilt ones are
+    numbered after them.
 -#}
-{%- set since = run_state_since() %}
-{%- set upto = run_state_upto() %}
-
--- depends_on: {{ ref("int_device_changes") }}
+{%- set incremental = change_driven_is_incremental() %}
 
 with
 
 events as not materialized (
-    select * from {{ ref("events") }}
+    select * from {{ ref("int_events") }}
 ),
 
 changed_persons as (
-    {%- if is_incremental() %}
-        {{ changed_persons(since, upto) }}
+    {%- if incremental %}
+        select
+            person_id,
+            recompute_from
+        from {{ changed_keys_relation() }}
     {%- else %}
         select
             null::text as person_id,
@@ -47,13 +48,16 @@ changed_persons as (
 ),
 
 sessions_kept as (
-    {%- if is_incremental() %}
+    {%- if incremental %}
         select
-            person_id,
+            stored.person_id,
             count(*) as sessions_before
-        from {{ this }}
-        where person_id in (select changed_persons.person_id from changed_persons)
-        group by person_id
+        from {{ this }} as stored
+        inner join changed_persons
+            on
+                stored.person_id = changed_persons.person_id
+                and stored.started_at < changed_persons.recompute_from
+        group by stored.person_id
     {%- else %}
         select
             null::text as person_id,
@@ -62,7 +66,7 @@ sessions_kept as (
     {%- endif %}
 ),
 
-{%- if is_incremental() %}
+{%- if incremental %}
 
     candidate_sessions as (
         select distinct changed_events.session_id
@@ -151,7 +155,7 @@ rebuilt as (
         coalesce(sessions_kept.sessions_before, 0) as sessions_before
     from with_person
     left join sessions_kept on with_person.person_id = sessions_kept.person_id
-    {%- if is_incremental() %}
+    {%- if incremental %}
         where exists (
             select 1 from changed_persons
             where

@@ -1,30 +1,22 @@
 {{
     config(
-        materialized="incremental",
-        incremental_strategy="append",
+        materialized="change_driven",
+        recompute_by=["user_id"],
+        changed_keys=[{"macro": "users_changed_keys"}],
+        change_logs=["int_events"],
+        log_columns=["user_id"],
         on_schema_change="append_new_columns",
         indexes=[{"columns": ["user_id"], "unique": True}],
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }} where user_id in"
-            " (select user_id from {{ users_changed_sql(run_state_since(), run_state_upto()) }}"
-            " as changed){% endif %}",
-        ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
-        meta={"run_state_applied": ["events", "sessions"]},
     )
 }}
 
 {#-
-    One row per canonical user id (SPEC 5): activity from the events and sessions
-    marts, merged ids from the alias components, and every identify trait column
+    One row per canonical user id (README, "Identity"): activity from int_events
+    and the sessions mart, merged ids from the alias components, and every identify trait column
     with its latest non-null value over the identify calls resolved to the user.
     An incremental run rebuilds the users whose events, identify calls, alias
     component or Segment users row changed since its last completed run.
 -#}
-{%- set since = run_state_since() %}
-{%- set upto = run_state_upto() %}
-
--- depends_on: {{ ref("int_device_changes") }}
 {%- set base_columns = [
     "message_id", "source_schema", "anonymous_id", "user_id", "occurred_at",
     "event_timestamp", "sent_at", "original_timestamp", "received_at", "loaded_at",
@@ -46,7 +38,7 @@
 with
 
 events as not materialized (
-    select * from {{ ref("events") }}
+    select * from {{ ref("int_events") }}
 ),
 
 sessions as (
@@ -78,11 +70,11 @@ segment_users_resolved as (
         on segment_users.user_id = merged.user_id and not merged.is_anonymous_id
 ),
 
-{%- if is_incremental() %}
+{%- if change_driven_is_incremental() %}
 
     selected_users as (
         select changed.user_id
-        from {{ users_changed_sql(since, upto) }} as changed
+        from {{ changed_keys_relation() }} as changed
         where
             exists (
                 select 1 from events

@@ -1,21 +1,22 @@
-{% macro users_changed_sql(since, upto=none) -%}
+{% macro users_changed_keys() -%}
     {#-
-        A parenthesised SQL subquery selecting `user_id`: the canonical and merged
-        user ids whose users row may have changed after `since` and up to `upto`
-        (timestamptz literals): persons whose events changed, users with newly
-        staged identify calls, ids whose alias component or exclusion changed
-        (with their canonical ids), and ids that appeared in Segment's users table.
+        The changed keys of users: SQL selecting `user_id`, the canonical and merged
+        user ids whose users row may have changed since the model's last run:
+        persons in int_events' change log, users with newly staged identify calls,
+        ids whose alias component or exclusion changed (with their canonical ids),
+        and ids that appeared in Segment's users table.
     -#}
-    (
-        select changed_persons.person_id as user_id
-        from ({{ changed_persons(since, upto) }}) as changed_persons
+    {%- set since = run_state_since() %}
+        select event_changes.person_id as user_id
+        from {{ change_log("int_events") }} as event_changes
+        where event_changes.person_id is not null
         union
         select coalesce(merged.canonical_user_id, identifies.user_id) as user_id
         from {{ ref("stg_segment__identifies") }} as identifies
         left join {{ ref("int_user_ids_merged") }} as merged
             on identifies.user_id = merged.user_id and not merged.is_anonymous_id
         where
-            {{ run_state_window("identifies.staged_at", since, upto) }}
+            identifies.staged_at > {{ since }}
             and identifies.user_id is not null
         union
         select coalesce(merged.canonical_user_id, link.user_id) as user_id
@@ -25,7 +26,7 @@
         left join {{ ref("int_user_ids_merged") }} as merged
             on link.user_id = merged.user_id and not merged.is_anonymous_id
         where
-            {{ run_state_window("identifies.staged_at", since, upto) }}
+            identifies.staged_at > {{ since }}
             and identifies.user_id is null
         union
         select device_alias.canonical_user_id as user_id
@@ -35,24 +36,23 @@
                 identifies.anonymous_id = device_alias.user_id
                 and device_alias.is_anonymous_id
         where
-            {{ run_state_window("identifies.staged_at", since, upto) }}
+            identifies.staged_at > {{ since }}
             and identifies.user_id is null
         union
         select merged.user_id
         from {{ ref("int_user_ids_merged") }} as merged
-        where {{ run_state_window("merged.changed_at", since, upto) }}
+        where merged.changed_at > {{ since }}
         union
         select merged.canonical_user_id as user_id
         from {{ ref("int_user_ids_merged") }} as merged
-        where {{ run_state_window("merged.changed_at", since, upto) }}
+        where merged.changed_at > {{ since }}
         union
         select segment_users.user_id
         from {{ ref("stg_segment__users") }} as segment_users
-    {%- if is_incremental() %}
+    {%- if change_driven_is_incremental() %}
             where not exists (
                 select 1 from {{ this }} as existing
                 where existing.user_id = segment_users.user_id
             )
     {%- endif %}
-    )
 {%- endmacro %}

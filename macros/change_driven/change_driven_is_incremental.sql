@@ -1,0 +1,40 @@
+{% macro change_driven_is_incremental() -%}
+    {#-
+        Whether this change-driven model applies changes to its existing rows (true)
+        or is built in full (false). The model's select and the materialization ask
+        the same question, so both always agree. A full build happens when the table
+        does not exist, dbt's full-refresh rule says so (should_full_refresh: the
+        --full-refresh flag or changed settings), this model has no run-state row,
+        its own change log is missing, or a change log it reads (change_logs) was
+        rebuilt or pruned after this model's last run: that log no longer holds
+        every change since then.
+    -#}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- if existing is none or existing.type != "table" or should_full_refresh() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if config.get("log_columns")
+        and load_relation(change_log_relation(this)) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set upstream = [] -%}
+    {%- for name in config.get("change_logs") or [] -%}
+        {%- do upstream.append(segment_string_literal(name)) -%}
+    {%- endfor -%}
+    {%- set query -%}
+        select count(log_owner.model_name) = {{ upstream | length }}
+        from {{ run_state_relation() }} as own
+        left join {{ run_state_relation() }} as log_owner
+            on
+                log_owner.model_name in ({{ upstream | join(", ") or "null" }})
+                and log_owner.rebuilt_at <= own.run_started_at
+                and log_owner.log_pruned_through <= own.run_started_at
+        where own.model_name = {{ segment_string_literal(this.identifier) }}
+        having count(*) > 0
+    {%- endset -%}
+    {%- set rows = run_query(query).rows -%}
+    {{ return(rows | length == 1 and rows[0][0]) }}
+{%- endmacro %}

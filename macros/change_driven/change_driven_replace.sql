@@ -1,0 +1,52 @@
+{% macro change_driven_replace(
+    target_relation, recomputed, keys_relation, columns, log_relation, log_columns,
+    stamp
+) -%}
+    {#-
+        The incremental step of the change_driven materialization: delete the rows
+        of the changed keys (from recompute_from on), insert the recomputed rows, and
+        log both with their signs when the model publishes a change log.
+    -#}
+    {%- set keys = config.get("recompute_by") or [] -%}
+    {%- set from_column = config.get("recompute_from") -%}
+    {%- set names = [] -%}
+    {%- for column in columns -%}
+        {%- do names.append(adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    {%- set logged = [] -%}
+    {%- for column in log_columns -%}
+        {%- do logged.append(adapter.quote(column)) -%}
+    {%- endfor -%}
+    {%- if keys %}
+        with removed as (
+            delete from {{ target_relation }} as target_rows
+            using {{ keys_relation }} as changed
+            where
+            {%- for key in keys %}
+                {%- if key in (config.get("nullable_keys") or []) %}
+                    target_rows.{{ adapter.quote(key) }}
+                    is not distinct from changed.{{ adapter.quote(key) }}
+                {%- else %}
+                    target_rows.{{ adapter.quote(key) }} = changed.{{ adapter.quote(key) }}
+                {%- endif %}
+                {{- " and" if not loop.last or from_column }}
+            {%- endfor %}
+            {%- if from_column %}
+                target_rows.{{ adapter.quote(from_column) }} >= changed.recompute_from
+            {%- endif %}
+            returning target_rows.*
+        )
+        {%- if log_columns %}
+            insert into {{ log_relation }} ({{ logged | join(", ") }}, change_sign, changed_at)
+            select {{ logged | join(", ") }}, -1, {{ stamp }} from removed;
+        {%- else %}
+            select count(*) from removed;
+        {%- endif %}
+    {%- endif %}
+    insert into {{ target_relation }} ({{ names | join(", ") }})
+    select {{ names | join(", ") }} from {{ recomputed }};
+    {%- if log_columns %}
+        insert into {{ log_relation }} ({{ logged | join(", ") }}, change_sign, changed_at)
+        select {{ logged | join(", ") }}, 1, {{ stamp }} from {{ recomputed }};
+    {%- endif %}
+{%- endmacro %}
