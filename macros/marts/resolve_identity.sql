@@ -1,7 +1,8 @@
 {% macro resolve_identity(calls) -%}
     {#-
         SQL selecting every column of `calls` (a CTE or relation with user_id and
-        anonymous_id) plus resolved_user_id and is_excluded, by SPEC 5: a row with a
+        anonymous_id) plus resolved_user_id and is_excluded, by the identity rules
+        (README, "For analysts", identity): a row with a
         user_id takes that id's canonical id; otherwise its anonymous id follows its
         most recent link (int_anonymous_ids_linked), else an alias of that anonymous
         id (int_user_ids_merged rows with is_anonymous_id); otherwise null.

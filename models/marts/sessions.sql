@@ -18,7 +18,7 @@
 }}
 
 {#-
-    Sessions (README, "Sessions") summarised from int_events, which assigns each
+    Sessions (README, "For analysts", sessions) summarised from int_events, which assigns each
     event its session. An incremental run rebuilds, for each person in int_events'
     change log (a changed device's events that left the person or joined it), the
     sessions that start at or after the earliest changed event of the person:

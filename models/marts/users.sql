@@ -11,7 +11,7 @@
 }}
 
 {#-
-    One row per canonical user id (README, "Identity"): activity from int_events
+    One row per canonical user id (README, "For analysts", identity): activity from int_events
     and the sessions mart, merged ids from the alias components, and every identify trait column
     with its latest non-null value over the identify calls resolved to the user.
     An incremental run rebuilds the users whose events, identify calls, alias

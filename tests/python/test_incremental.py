@@ -1,5 +1,5 @@
-"""Incremental runs equal a full refresh (SPEC 5 "Incremental runs"), and the marts
-equal the independent Python implementation in reference.py (SPEC 5-6).
+"""Incremental runs equal a full refresh (README, "How incremental runs stay correct"),
+and the marts equal the independent Python implementation in reference.py.
 
 One module-level warehouse receives six loads of raw Segment data:
 
@@ -95,7 +95,13 @@ L5 = at("2024-03-29 00:00")
 L6 = at("2024-03-30 00:00")
 
 # intermediate models holding state (int_device_changes is a log of runs)
-INTERMEDIATE = ("int_user_ids_merged", "int_anonymous_ids_linked", "int_person_days")
+INTERMEDIATE = (
+    "int_user_ids_merged",
+    "int_anonymous_ids_linked",
+    "int_person_event_days",
+    "int_person_event_months",
+    "int_person_days",
+)
 RUN_STAMPS = {"changed_at", "user_changed_at", "staged_at"}
 
 FULL = "analytics"  # chain A: dbt run after every load
@@ -105,7 +111,7 @@ AFTER_LOAD_1 = "after_load_1"  # chain A's marts after the generated history
 
 
 def session_id(device_key: str, source_schema: str, event_id: str) -> str:
-    """SPEC: md5(device_key || '|' || first event's source_schema || '|' || id)."""
+    """md5(device_key || '|' || first event's source_schema || '|' || id)."""
     return hashlib.md5(f"{device_key}|{source_schema}|{event_id}".encode()).hexdigest()
 
 
@@ -748,9 +754,9 @@ def warehouse(module_database, tmp_path_factory) -> Iterator[SimpleNamespace]:
         both(4, RUN, ALL_SCHEMAS)
 
         load_5(conn)
-        inject_failure(conn, PARTIAL, "events")
+        inject_failure(conn, f"{PARTIAL}_intermediate", "int_events")
         both(5, RUN, ALL_SCHEMAS)
-        remove_failure(conn, PARTIAL, "events")
+        remove_failure(conn, f"{PARTIAL}_intermediate", "int_events")
 
         load_6(conn)
         both(6, RUN, ALL_SCHEMAS)
@@ -845,12 +851,12 @@ def test_the_partial_chain_failed_where_it_was_made_to(warehouse):
     by_load = {run[0]: run for run in warehouse.partial_runs}
     assert by_load[2][1].returncode == 0, dbt_errors(by_load[2][1])
     for load, table, completed, skipped in (
-        (3, "sessions", "events", "users"),
-        (5, "events", "int_device_changes", "sessions"),
+        (3, f"{PARTIAL}.sessions", "int_events", "users"),
+        (5, f"{PARTIAL}_intermediate.int_events", "int_device_changes", "sessions"),
     ):
         output = by_load[load][1].stdout
         assert by_load[load][1].returncode != 0
-        assert f"injected failure in {PARTIAL}.{table}" in output
+        assert f"injected failure in {table}" in output
         # midway: a model before it completed, one after it was skipped
         assert re.search(rf"OK created .*\b{PARTIAL}\w*\.{completed} ", output)
         assert re.search(rf"SKIP relation {PARTIAL}\w*\.{skipped} ", output)
