@@ -18,9 +18,13 @@
     on conflict (model_name) do update
     set
         run_started_at = excluded.run_started_at,
-        completed_at = excluded.completed_at
-        {%- if rebuilt %},
-            rebuilt_at = excluded.rebuilt_at,
-            log_pruned_through = excluded.log_pruned_through
-        {%- endif %};
+        completed_at = excluded.completed_at,
+        rebuilt_at = case
+            when {{ rebuilt }} then excluded.rebuilt_at else state.rebuilt_at
+        end,
+        log_pruned_through = case
+            when {{ rebuilt }}
+                then excluded.log_pruned_through
+            else state.log_pruned_through
+        end;
 {%- endmacro %}

@@ -4,7 +4,9 @@
         recompute_by=["device_key"],
         recompute_from="occurred_at",
         changed_keys=[{"macro": "changed_devices"}],
-        log_columns=["person_id", "activity_date", "event_name", "occurred_at"],
+        log_columns=[
+            "person_id", "device_key", "activity_date", "event_name", "occurred_at"
+        ],
         indexes=[
             {"columns": ["source_schema", "event_id"], "unique": True},
             {"columns": ["device_key", "occurred_at"]},
@@ -63,7 +65,7 @@ calls as (
         {%- set last_kind = loop.last %}
         {%- for part in parts %}
             select
-                {{ relation }}.event_id,
+                            {{ relation }}.event_id,
                 {{ relation }}.source_schema,
                 '{{ kind }}' as event_type,
                 {%- if kind == "track" %}
@@ -98,14 +100,14 @@ calls as (
                     null::text as utm_campaign,
                     screens.properties,
                 {%- endif %}
-                {{ relation }}.anonymous_id,
+                                {{ relation }}.anonymous_id,
                 {{ relation }}.user_id,
                 {{ relation }}.device_key,
                 {{ relation }}.occurred_at,
                 {{ relation }}.received_at,
                 {{ relation }}.loaded_at
             from
-                {%- if part == "changed" %}
+            {%- if part == "changed" %}
                     changed_devices
                 -- lateral: one (device_key, occurred_at) index range per device
                 inner join lateral (
@@ -114,14 +116,14 @@ calls as (
                         device_calls.device_key = changed_devices.device_key
                         and device_calls.occurred_at >= changed_devices.recompute_from
                 ) as {{ relation }} on true
-                {%- else %}
+            {%- else %}
                     {{ relation }}
                 {%- endif %}
             {%- if kind == "track" %}
-            left join track_properties
-                on
-                    tracks.source_schema = track_properties.source_schema
-                    and tracks.event_id = track_properties.event_id
+                left join track_properties
+                    on
+                        tracks.source_schema = track_properties.source_schema
+                        and tracks.event_id = track_properties.event_id
             {%- endif %}
             {%- if part == "idless" %}
                 where
@@ -130,7 +132,8 @@ calls as (
             {%- endif %}
             {{ "union all" if not (loop.last and last_kind) }}
         {%- endfor %}
-    {%- endfor %}
+    
+        {%- endfor %}
 ),
 
 resolved as (

@@ -62,8 +62,8 @@ with
     counted as (
         select
             person_id,
-            date_trunc('month', activity_date::timestamp)::date as event_month,
             event_name,
+            date_trunc('month', activity_date::timestamp)::date as event_month,
             sum(event_count) as event_count,
             count(*) as active_days
         from {{ ref("int_person_event_days") }}

@@ -231,8 +231,9 @@ bounds as (
                     coalesce((
                         select sum(deltas_{{ window_days }}.delta)
                         from deltas_{{ window_days }}
-                        where deltas_{{ window_days }}.activity_date
-                        = change_calendar.activity_date
+                        where
+                            deltas_{{ window_days }}.activity_date
+                            = change_calendar.activity_date
                     ), 0)
                 ) over (order by change_calendar.activity_date)
                     as change_{{ window_days }}d,
@@ -262,8 +263,9 @@ bounds as (
     gained as (
         select bounds.first_date + day_offsets.day_offset as activity_date
         from bounds
-        cross join generate_series(0, bounds.last_date - bounds.first_date)
-            as day_offsets (day_offset)
+        cross join
+            generate_series(0, bounds.last_date - bounds.first_date)
+                as day_offsets (day_offset)
         where not exists (
             select 1 from {{ this }} as stored
             where stored.activity_date = bounds.first_date + day_offsets.day_offset

@@ -5,7 +5,11 @@
         recompute_from="started_at",
         changed_keys=[{
             "log": "int_events",
-            "select": {"person_id": "person_id", "recompute_from": "occurred_at"},
+            "select": {
+                "person_id": "person_id",
+                "recompute_from":
+                    "min(occurred_at) over (partition by device_key, changed_at)",
+            },
             "where": "person_id is not null",
         }],
         change_logs=["int_events"],
@@ -21,9 +25,10 @@
     Sessions (README, "For analysts", sessions) summarised from int_events, which assigns each
     event its session. An incremental run rebuilds, for each person in int_events'
     change log (a changed device's events that left the person or joined it), the
-    sessions that start at or after the earliest changed event of the person:
-    int_events recomputes a device from a session start, so a session that began
-    earlier is unchanged. Sessions before that point stay, and the rebuilt ones are
+    sessions that start at or after the session start from which int_events
+    recomputed one of the person's devices (the earliest row logged for that
+    device in that run, whoever's it is: a session's person can differ from its
+    first event's); a session that began earlier is unchanged. Sessions before that point stay, and the rebuilt ones are
     numbered after them.
 -#}
 {%- set incremental = change_driven_is_incremental() %}

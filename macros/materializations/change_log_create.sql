@@ -6,6 +6,7 @@
     -#}
     drop table if exists {{ log_relation }};
     {%- if log_columns %}
+        create schema if not exists {{ adapter.quote(log_relation.schema) }};
         create table {{ log_relation }} as
         select
             {%- for column in log_columns %}
