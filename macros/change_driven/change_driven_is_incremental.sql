@@ -9,7 +9,8 @@
         rebuilt or pruned after this model's last run: that log no longer holds
         every change since then.
     -#}
-    {%- if not execute -%}
+    {#- (sameas: a linter's stand-in for `execute` may be a string) -#}
+    {%- if execute is not sameas true -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set existing = load_cached_relation(this) -%}

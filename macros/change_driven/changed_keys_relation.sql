@@ -4,5 +4,5 @@
         fills before it runs the model's select in an incremental run: the
         recompute_by columns, plus recompute_from when the model declares it.
     -#}
-    {{ return(adapter.quote(this.identifier ~ "__changed_keys")) }}
+    {{ return('"' ~ this.identifier ~ '__changed_keys"') }}
 {%- endmacro %}

@@ -29,6 +29,7 @@
 -#}
 {%- set since = run_state_since() %}
 {%- set timeout = var("session_timeout_minutes") | int %}
+{%- set incremental = change_driven_is_incremental() %}
 
 with
 
@@ -51,21 +52,24 @@ screens as not materialized (
 -- The changed keys come from int_device_changes through the materialization
 -- (changed_devices()), not through this select, so dbt cannot see that edge:
 -- depends_on: {{ ref("int_device_changes") }}
-{%- if change_driven_is_incremental() %}
+
+{%- if incremental %}
+    {%- set parts = ["changed", "idless"] %}
 
     changed_devices as (
         select * from {{ changed_keys_relation() }}
     ),
+{%- else %}
+    {%- set parts = ["all"] %}
 {%- endif %}
 
 calls as (
-    {%- set parts = ["changed", "idless"] if change_driven_is_incremental() else ["all"] %}
     {%- for kind in ["track", "page", "screen"] %}
         {%- set relation = kind ~ "s" %}
         {%- set last_kind = loop.last %}
         {%- for part in parts %}
             select
-                            {{ relation }}.event_id,
+                {{ relation }}.event_id,
                 {{ relation }}.source_schema,
                 '{{ kind }}' as event_type,
                 {%- if kind == "track" %}
@@ -100,30 +104,28 @@ calls as (
                     null::text as utm_campaign,
                     screens.properties,
                 {%- endif %}
-                                {{ relation }}.anonymous_id,
+                {{ relation }}.anonymous_id,
                 {{ relation }}.user_id,
                 {{ relation }}.device_key,
                 {{ relation }}.occurred_at,
                 {{ relation }}.received_at,
                 {{ relation }}.loaded_at
             from
-            {%- if part == "changed" %}
+                {%- if part == "changed" %}
                     changed_devices
-                -- lateral: one (device_key, occurred_at) index range per device
-                inner join lateral (
-                    select device_calls.* from {{ relation }} as device_calls
-                    where
-                        device_calls.device_key = changed_devices.device_key
-                        and device_calls.occurred_at >= changed_devices.recompute_from
-                ) as {{ relation }} on true
-            {%- else %}
+                -- an index range of (device_key, occurred_at) per changed device
+                inner join {{ relation }}
+                    on
+                        changed_devices.device_key = {{ relation }}.device_key
+                        and changed_devices.recompute_from <= {{ relation }}.occurred_at
+                {%- else %}
                     {{ relation }}
                 {%- endif %}
             {%- if kind == "track" %}
-                left join track_properties
-                    on
-                        tracks.source_schema = track_properties.source_schema
-                        and tracks.event_id = track_properties.event_id
+            left join track_properties
+                on
+                    tracks.source_schema = track_properties.source_schema
+                    and tracks.event_id = track_properties.event_id
             {%- endif %}
             {%- if part == "idless" %}
                 where
@@ -132,8 +134,7 @@ calls as (
             {%- endif %}
             {{ "union all" if not (loop.last and last_kind) }}
         {%- endfor %}
-    
-        {%- endfor %}
+    {%- endfor %}
 ),
 
 resolved as (

@@ -315,19 +315,22 @@ bounds as (
 
     {%- for window_days in [1, 7, 28] %}
 
+        daily_deltas_{{ window_days }} as (
+            select
+                activity_date,
+                sum(delta) as delta
+            from deltas_{{ window_days }}
+            group by activity_date
+        ),
+
         active_{{ window_days }} as (
             select
                 calendar.activity_date,
                 sum(coalesce(daily.delta, 0)) over (order by calendar.activity_date)
                     as active_users
             from calendar
-            left join (
-                select
-                    activity_date,
-                    sum(delta) as delta
-                from deltas_{{ window_days }}
-                group by activity_date
-            ) as daily on calendar.activity_date = daily.activity_date
+            left join daily_deltas_{{ window_days }} as daily
+                on calendar.activity_date = daily.activity_date
         ),
     {%- endfor %}
 

@@ -39,18 +39,15 @@ events as not materialized (
     select * from {{ ref("int_events") }}
 ),
 
-changed_persons as (
-    {%- if incremental %}
+{%- if incremental %}
+
+    changed_persons as (
         select
             person_id,
             recompute_from
         from {{ changed_keys_relation() }}
-    {%- else %}
-        select
-            null::text as person_id,
-            '-infinity'::timestamptz as recompute_from
-    {%- endif %}
-),
+    ),
+{%- endif %}
 
 sessions_kept as (
     {%- if incremental %}
