@@ -8,47 +8,15 @@
 
 -- depends_on: {{ source("segment", "accounts") }}
 
+{#- Segment's current state of each account: every other column is a trait. -#}
 {%- set columns = [
-    ["id", "text"],
-    ["received_at", "timestamptz"],
-    ["uuid_ts", "timestamptz"],
+    {"name": "account_id", "from": "id", "identity": true},
+    "source_schema",
+    {"other_columns": "columns"},
+    "received_at",
+    "loaded_at",
 ] %}
-{%- set relations = segment_relations("accounts") %}
-{%- set traits = segment_extra_columns(
-    relations,
-    exclude=segment_envelope_columns() | map(attribute=0) | list,
-    reserved=["account_id", "loaded_at"],
-) %}
-{%- set order_keys = ["loaded_at desc nulls last", "received_at desc nulls last"]
-    + segment_column_aliases(traits, sortable_only=true) %}
 
-with
-
-source as (
-    {{- segment_union_relations(relations, columns + traits) }}
-),
-
-renamed as (
-    select
-        {{ segment_clean_id("id") }} as account_id,
-        source_schema,
-        {%- for trait in segment_column_aliases(traits) %}
-            {{ trait }},
-        {%- endfor %}
-        received_at,
-        uuid_ts as loaded_at
-    from source
-),
-
-deduplicated as (
-    -- Segment updates these rows in place: keep the latest copy
-    select distinct on (source_schema, account_id) *
-    from renamed
-    where account_id is not null
-    order by
-        source_schema asc,
-        account_id asc,
-        {{ order_keys | join(",\n        ") }}
-)
-
-select * from deduplicated
+{{ segment_staging_select(
+    segment_relations("accounts"), columns, key="account_id", keep="latest"
+) }}

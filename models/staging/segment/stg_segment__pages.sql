@@ -16,13 +16,17 @@
 
 -- depends_on: {{ source("segment", "pages") }}
 
-{%- set columns = segment_envelope_columns() + [
-    ["name", "text"],
-    ["url", "text"],
-    ["path", "text"],
-    ["referrer", "text"],
-    ["title", "text"],
-    ["search", "text"],
+{%- set columns = [
+    "event_id",
+    "source_schema",
+    "anonymous_id",
+    "user_id",
+    ["name", "text", "page_name"],
+    ["url", "text", "page_url"],
+    ["path", "text", "page_path"],
+    ["referrer", "text", "page_referrer"],
+    ["title", "text", "page_title"],
+    ["search", "text", "page_search"],
     ["context_campaign_source", "text"],
     ["context_campaign_medium", "text"],
     ["context_campaign_name", "text"],
@@ -31,93 +35,16 @@
     ["context_ip", "text"],
     ["context_user_agent", "text"],
     ["context_library_name", "text"],
+    {"name": "properties", "other_columns": "jsonb"},
+    "occurred_at",
+    "event_timestamp",
+    "sent_at",
+    "original_timestamp",
+    "received_at",
+    "loaded_at",
+    "staged_at",
 ] %}
-{%- set properties = {"alias": "properties", "exclude": []} %}
-{%- set relations = segment_relations("pages") %}
-{%- set watermarks = segment_load_watermarks() %}
 
-with
-
-source as (
-    {{- segment_union_relations(relations, columns, properties, watermarks) }}
-),
-
-renamed as (
-    select
-        id as event_id,
-        source_schema,
-        {{ segment_clean_id("anonymous_id") }} as anonymous_id,
-        {{ segment_clean_id("user_id") }} as user_id,
-        name as page_name,
-        url as page_url,
-        path as page_path,
-        referrer as page_referrer,
-        title as page_title,
-        search as page_search,
-        context_campaign_source,
-        context_campaign_medium,
-        context_campaign_name,
-        context_campaign_term,
-        context_campaign_content,
-        context_ip,
-        context_user_agent,
-        context_library_name,
-        properties,
-        {{ segment_occurred_at() }} as occurred_at,
-        "timestamp" as event_timestamp,
-        sent_at,
-        original_timestamp,
-        received_at,
-        uuid_ts as loaded_at,
-        {{ segment_staged_at() }} as staged_at
-    from source
-),
-
-deduplicated as (
-    select distinct on (source_schema, event_id) *
-    from renamed
-    {%- if is_incremental() %}
-        where not exists (
-            select 1
-            from {{ this }} as already_staged
-            where
-                renamed.source_schema = already_staged.source_schema
-                and renamed.event_id = already_staged.event_id
-        )
-    {%- endif %}
-    order by
-        source_schema asc,
-        event_id asc,
-        loaded_at asc,
-        received_at asc,
-        -- then every other column: a deterministic pick among same-load copies
-        anonymous_id asc,
-        user_id asc,
-        event_timestamp asc,
-        sent_at asc,
-        original_timestamp asc,
-        page_name asc,
-        page_url asc,
-        page_path asc,
-        page_referrer asc,
-        page_title asc,
-        page_search asc,
-        context_campaign_source asc,
-        context_campaign_medium asc,
-        context_campaign_name asc,
-        context_campaign_term asc,
-        context_campaign_content asc,
-        context_ip asc,
-        context_user_agent asc,
-        context_library_name asc,
-        properties asc
-),
-
-with_device_key as (
-    select
-        *,
-        coalesce(anonymous_id, 'user:' || user_id) as device_key
-    from deduplicated
-)
-
-select * from with_device_key
+{{ segment_staging_select(
+    segment_relations("pages"), columns, key="event_id", device_key=true
+) }}
