@@ -1,4 +1,5 @@
--- Identity (SPEC 5) holds in the marts after any sequence of incremental runs:
+-- The identity rules (doc block identity_rules) hold in the marts after any sequence
+-- of incremental runs:
 -- every event's resolved_user_id is what the identity tables give today (a call
 -- with a user id: that id's canonical id; without: the canonical id of its
 -- device's link, else of its anonymous id's alias), no event of an excluded

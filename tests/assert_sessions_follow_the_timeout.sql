@@ -1,4 +1,5 @@
--- The session rule (SPEC 5) on the events mart: along each device's timeline a gap
+-- The session rule (doc block session_rule) on the events mart: along each device's
+-- timeline a gap
 -- of more than session_timeout_minutes starts a new session and a shorter or equal
 -- gap never does, and each session is one unbroken run of the device's events.
 with

@@ -1,7 +1,7 @@
 -- Every trait column of the users mart holds, for each user, the latest non-null
 -- value (by occurred_at, then message_id) over the identify calls resolved to the
--- user (SPEC 5 rule 5), for whatever trait columns the warehouse has; every user
--- with a trait value has a users row.
+-- user, for whatever trait columns the warehouse has; every user with a trait value
+-- has a users row.
 {%- set base_columns = [
     "message_id", "source_schema", "anonymous_id", "user_id", "occurred_at",
     "event_timestamp", "sent_at", "original_timestamp", "received_at", "loaded_at",

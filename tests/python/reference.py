@@ -1,4 +1,4 @@
-"""A second, deliberately simple implementation of SPEC sections 5 and 6, in Python.
+"""A second, deliberately simple implementation of the rules and marts, in Python.
 
 It reads the raw Segment tables of a small test database straight from the catalog and
 computes what the marts must hold, row by row, with plain loops and dictionaries. Tests
@@ -89,7 +89,7 @@ class Call:
 
 
 def occurred_at(row: dict) -> datetime:
-    """SPEC 5: least(timestamp, received_at), else received_at, else uuid_ts."""
+    """Event time: least(timestamp, received_at), else received_at, else uuid_ts."""
     stamp, received = row.get("timestamp"), row.get("received_at")
     candidates = [v for v in (stamp, received) if v is not None]
     return min(candidates) if candidates else row["uuid_ts"]
@@ -130,7 +130,8 @@ class Reference:
         return None if text.strip().lower() in self.ignore else text
 
     def _tables(self, schema: str) -> dict[str, set[str]]:
-        # tables only: views people add over raw tables are ignored (SPEC 5)
+        # tables only: views people add over raw tables are ignored (README,
+        # "Tables that are not Segment's")
         rows = self.conn.execute(
             "select c.table_name, c.column_name from information_schema.columns c"
             " join information_schema.tables t using (table_schema, table_name)"
@@ -238,7 +239,7 @@ class Reference:
             ),
         )
 
-    # --- identity (SPEC 5, rules 1-5)
+    # --- identity (doc block identity_rules)
     def _resolve_identity(self) -> None:
         parent: dict[str, str] = {}
 
@@ -325,7 +326,7 @@ class Reference:
         } - excluded_canonical
         self.merged = defaultdict(set)
         # every user id merged into another, including a previous_id known only from
-        # the alias call that merged it (SPEC 6: users are known from aliases too)
+        # the alias call that merged it (the users mart knows users from aliases too)
         for u in user_ids | self.segment_users | set(parent):
             if canonical(u) != u:
                 self.merged[canonical(u)].add(u)

@@ -1,8 +1,9 @@
-"""Hand-computed scenarios for the marts (SPEC sections 2, 3, 5 and 6).
+"""Hand-computed scenarios for the marts.
 
 Every scenario writes a few raw Segment rows (segment_rows types them as Segment's
 loader does) and states the rows the marts must hold, worked out by hand from the
-rules of SPEC 5 with a comment saying why; nothing is copied from dbt's output.
+rules (README, "What the numbers mean"; doc blocks identity_rules and session_rule)
+with a comment saying why; nothing is copied from dbt's output.
 
 The scenarios use disjoint ids, devices and event names, so they share one warehouse
 and one `dbt run` (each dbt invocation costs seconds). The database's time zone is
@@ -546,10 +547,11 @@ def test_an_alias_of_the_own_anonymous_id_links_only_an_unlinked_device(marts):
 
 
 def test_a_server_side_alias_of_an_anonymous_id_links_that_device(marts):
-    # SPEC 5 rule 2: "A previous_id that is an anonymous id links that device to the
-    # component (used only when the device has no link of rule 3)". anon-srv is an
-    # anonymous id (sv-p1's) and has no identify or event link, so its page belongs
-    # to srv-u; anon-srv is a device, not a user id merged into srv-u.
+    # Identity rules: an alias whose previous_id is an anonymous id links that device
+    # to the alias's user, used only when the device has no link of its own (an
+    # identify or a call carrying both ids). anon-srv is an anonymous id (sv-p1's)
+    # and has no identify or event link, so its page belongs to srv-u; anon-srv is a
+    # device, not a user id merged into srv-u.
     assert resolved(marts.conn, "sv-") == [
         ("sv-p1", "anon-srv", None, "srv-u", "srv-u"),
         ("sv-t1", None, "srv-u", "srv-u", "srv-u"),

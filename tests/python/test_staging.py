@@ -1,4 +1,4 @@
-"""Staging models over raw Segment tables written by hand (SPEC sections 2, 3, 5).
+"""Staging models over raw Segment tables written by hand.
 
 Each scenario is small and its expected rows are worked out by hand from the raw rows
 below, never copied from dbt's output. One module-level warehouse with two sources is
