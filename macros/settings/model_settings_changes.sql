@@ -4,7 +4,8 @@
         the settings recorded with its existing rows and the current ones; [] when
         it has no rows yet (nothing to rebuild) or is not incremental.
     -#}
-    {%- if not execute or model.config.materialized not in ("incremental", "change_driven") -%}
+    {%- set incremental = ["incremental", "change_driven"] -%}
+    {%- if not execute or model.config.materialized not in incremental -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set existing = adapter.get_relation(
