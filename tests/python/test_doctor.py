@@ -149,7 +149,9 @@ def test_io_timeout_on_a_listener_that_never_answers(pg_env):
     assert f"127.0.0.1:{port}" in tcp["fix"]
     assert "firewall" in tcp["fix"] and "Segment" in tcp["fix"]
     assert checks["authentication"]["status"] == "SKIP"
-    assert elapsed < 30  # two runs, each bounded by the 3 s check timeout
+    # Bounded, not hanging: two runs of 3 s timeouts plus start-up, with room for a
+    # machine busy with other tests (this is no timing measurement).
+    assert elapsed < 90
     assert pg_env["PGPASSWORD"] not in output
 
 

@@ -409,7 +409,8 @@ def test_build_first_then_setup_roles_hands_over_and_stays_idempotent(
 
     # What made that run possible: the superuser's objects were handed over.
     assert f'ALTER SCHEMA "analytics" OWNER TO "{prefix}transformer"' in text
-    assert f'ALTER TABLE "analytics"."events" OWNER TO "{prefix}transformer"' in text
+    assert f'ALTER VIEW "analytics"."events" OWNER TO "{prefix}transformer"' in text
+    assert f'ALTER TABLE "analytics"."sessions" OWNER TO "{prefix}transformer"' in text
     assert (
         'ALTER TABLE "analytics_staging"."stg_segment__tracks"'
         f' OWNER TO "{prefix}transformer"'
