@@ -6,6 +6,8 @@
     )
 }}
 
+-- The raw tables are found in each source schema while the model runs
+-- (segment_relations()), so dbt cannot see this edge to the source:
 -- depends_on: {{ source("segment", "accounts") }}
 
 {#- Segment's current state of each account: every other column is a trait. -#}

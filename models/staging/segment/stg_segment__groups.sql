@@ -12,6 +12,8 @@
     )
 }}
 
+-- The raw tables are found in each source schema while the model runs
+-- (segment_relations()), so dbt cannot see this edge to the source:
 -- depends_on: {{ source("segment", "groups") }}
 
 {%- set columns = [

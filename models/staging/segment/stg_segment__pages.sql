@@ -14,6 +14,8 @@
     )
 }}
 
+-- The raw tables are found in each source schema while the model runs
+-- (segment_relations()), so dbt cannot see this edge to the source:
 -- depends_on: {{ source("segment", "pages") }}
 
 {%- set columns = [
