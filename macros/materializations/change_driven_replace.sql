@@ -17,30 +17,58 @@
     {%- for column in log_columns -%}
         {%- do logged.append(adapter.quote(column)) -%}
     {%- endfor -%}
+    {%- set nullable = config.get("nullable_keys") or [] -%}
+    {%- if nullable and keys | length != 1 -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ ": nullable_keys needs a single recompute_by column"
+        ) }}
+    {%- endif -%}
     {%- if keys %}
         with removed as (
             delete from {{ target_relation }} as target_rows
             using {{ keys_relation }} as changed
             where
             {%- for key in keys %}
-                {%- if key in (config.get("nullable_keys") or []) %}
-                    target_rows.{{ adapter.quote(key) }}
-                    is not distinct from changed.{{ adapter.quote(key) }}
-                {%- else %}
-                    target_rows.{{ adapter.quote(key) }} = changed.{{ adapter.quote(key) }}
-                {%- endif %}
+                target_rows.{{ adapter.quote(key) }} = changed.{{ adapter.quote(key) }}
                 {{- " and" if not loop.last or from_column }}
             {%- endfor %}
             {%- if from_column %}
                 target_rows.{{ adapter.quote(from_column) }} >= changed.recompute_from
             {%- endif %}
             returning target_rows.*
+        {%- if nullable %}
+            {#- a null key: a second delete, so the first one can hash-join -#}
+            {%- set key = adapter.quote(keys[0]) %}
+        ),
+
+        removed_null as (
+            delete from {{ target_relation }} as target_rows
+            where
+                target_rows.{{ key }} is null
+                and exists (
+                    select 1 from {{ keys_relation }} as changed
+                    where changed.{{ key }} is null
+                    {%- if from_column %}
+                        and target_rows.{{ adapter.quote(from_column) }}
+                        >= changed.recompute_from
+                    {%- endif %}
+                )
+            returning target_rows.*
+        {%- endif %}
         )
         {%- if log_columns %}
             insert into {{ log_relation }} ({{ logged | join(", ") }}, change_sign, changed_at)
-            select {{ logged | join(", ") }}, -1, {{ stamp }} from removed;
+            select {{ logged | join(", ") }}, -1, {{ stamp }} from removed
+            {%- if nullable %}
+                union all
+                select {{ logged | join(", ") }}, -1, {{ stamp }} from removed_null
+            {%- endif %};
         {%- else %}
-            select count(*) from removed;
+            select count(*) from removed
+            {%- if nullable %}
+                union all
+                select count(*) from removed_null
+            {%- endif %};
         {%- endif %}
     {%- endif %}
     insert into {{ target_relation }} ({{ names | join(", ") }})

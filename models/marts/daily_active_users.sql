@@ -223,27 +223,48 @@ bounds as (
         ) as day_offsets (day_offset)
     ),
 
+    daily_changes as (
+        select
+            activity_date,
+            sum(change_1d) as change_1d,
+            sum(change_7d) as change_7d,
+            sum(change_28d) as change_28d,
+            sum(new_users_change) as new_users_change
+        from (
+            {%- for window_days in [1, 7, 28] %}
+                select
+                    activity_date,
+                    {%- for other in [1, 7, 28] %}
+                        {{ "delta" if other == window_days else "0" }}
+                            as change_{{ other }}d,
+                    {%- endfor %}
+                    0 as new_users_change
+                from deltas_{{ window_days }}
+                union all
+            {%- endfor %}
+            select
+                activity_date,
+                0 as change_1d,
+                0 as change_7d,
+                0 as change_28d,
+                new_users_change
+            from new_user_changes
+        ) as changes
+        group by activity_date
+    ),
+
     running as (
         select
             change_calendar.activity_date,
             {%- for window_days in [1, 7, 28] %}
-                sum(
-                    coalesce((
-                        select sum(deltas_{{ window_days }}.delta)
-                        from deltas_{{ window_days }}
-                        where
-                            deltas_{{ window_days }}.activity_date
-                            = change_calendar.activity_date
-                    ), 0)
-                ) over (order by change_calendar.activity_date)
-                    as change_{{ window_days }}d,
+                sum(coalesce(daily_changes.change_{{ window_days }}d, 0)) over (
+                    order by change_calendar.activity_date
+                ) as change_{{ window_days }}d,
             {%- endfor %}
-            coalesce((
-                select sum(new_user_changes.new_users_change)
-                from new_user_changes
-                where new_user_changes.activity_date = change_calendar.activity_date
-            ), 0) as new_users_change
+            coalesce(daily_changes.new_users_change, 0) as new_users_change
         from change_calendar
+        left join daily_changes
+            on change_calendar.activity_date = daily_changes.activity_date
     ),
 
     adjusted as (
