@@ -5,7 +5,8 @@
         the same question, so both always agree. A full build happens when the table
         does not exist, dbt's full-refresh rule says so (should_full_refresh: the
         --full-refresh flag or changed settings), this model has no run-state row,
-        its own change log is missing, or a change log it reads (change_logs) was
+        its own change log is missing or lacks one of its log_columns (they were
+        changed), or a change log it reads (change_logs) was
         rebuilt or pruned after this model's last run: that log no longer holds
         every change since then.
     -#}
@@ -17,9 +18,16 @@
     {%- if existing is none or existing.type != "table" or should_full_refresh() -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- if config.get("log_columns")
-        and load_relation(change_log_relation(this)) is none -%}
-        {{ return(false) }}
+    {%- if config.get("log_columns") -%}
+        {%- set log = load_relation(change_log_relation(this)) -%}
+        {%- if log is none -%}
+            {{ return(false) }}
+        {%- endif -%}
+        {%- set logged = adapter.get_columns_in_relation(log)
+            | map(attribute="name") | list -%}
+        {%- for column in config.get("log_columns") if column not in logged -%}
+            {{ return(false) }}
+        {%- endfor -%}
     {%- endif -%}
     {%- set upstream = [] -%}
     {%- for name in config.get("change_logs") or [] -%}

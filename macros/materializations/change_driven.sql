@@ -11,7 +11,10 @@
         - change_logs: the change-driven models whose change logs it reads;
         - log_columns (optional): publish a change log, `<model>__changes`, holding
           these columns of every row this run deleted (change_sign -1) and inserted
-          (+1), stamped changed_at with the run. Downstream models apply it.
+          (+1), stamped changed_at with the run. Downstream models apply it;
+        - unique_key (optional): columns identifying a row; a recomputed row equal
+          to the stored row of its key is then left in place, unlogged, so a run
+          writes and logs only the rows that changed.
         One transaction holds the changed keys, the delete, the insert, the change
         log and the run-state record, so a failed or killed run changes nothing and
         the next run applies the same changes again. A full build (first run,

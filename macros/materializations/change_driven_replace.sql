@@ -5,10 +5,16 @@
     {#-
         The incremental step of the change_driven materialization: delete the rows
         of the changed keys (from recompute_from on), insert the recomputed rows, and
-        log both with their signs when the model publishes a change log.
+        log both with their signs when the model publishes a change log. With a
+        unique_key, a recomputed row identical to the stored row of its key is
+        neither deleted nor inserted nor logged: only rows that changed are written.
     -#}
     {%- set keys = config.get("recompute_by") or [] -%}
     {%- set from_column = config.get("recompute_from") -%}
+    {%- set unique_key = config.get("unique_key") or [] -%}
+    {%- if unique_key is string -%}
+        {%- set unique_key = [unique_key] -%}
+    {%- endif -%}
     {%- set names = [] -%}
     {%- for column in columns -%}
         {%- do names.append(adapter.quote(column.name)) -%}
@@ -23,6 +29,17 @@
             this.identifier ~ ": nullable_keys needs a single recompute_by column"
         ) }}
     {%- endif -%}
+    {%- set added = recomputed -%}
+    {%- if unique_key -%}
+        {%- set added = make_temp_relation(target_relation, "__dbt_added") -%}
+        create temporary table {{ added }} on commit drop as
+        select recomputed_rows.* from {{ recomputed }} as recomputed_rows
+        where not exists (
+            {{ change_driven_same_row(
+                target_relation, "stored_rows", "recomputed_rows", unique_key, names
+            ) }}
+        );
+    {%- endif %}
     {%- if keys %}
         with removed as (
             delete from {{ target_relation }} as target_rows
@@ -30,10 +47,18 @@
             where
             {%- for key in keys %}
                 target_rows.{{ adapter.quote(key) }} = changed.{{ adapter.quote(key) }}
-                {{- " and" if not loop.last or from_column }}
+                {{- " and" if not loop.last or from_column or unique_key }}
             {%- endfor %}
             {%- if from_column %}
                 target_rows.{{ adapter.quote(from_column) }} >= changed.recompute_from
+                {{- " and" if unique_key }}
+            {%- endif %}
+            {%- if unique_key %}
+                not exists (
+                    {{ change_driven_same_row(
+                        recomputed, "recomputed_rows", "target_rows", unique_key, names
+                    ) }}
+                )
             {%- endif %}
             returning target_rows.*
         {%- if nullable %}
@@ -53,6 +78,14 @@
                         >= changed.recompute_from
                     {%- endif %}
                 )
+                {%- if unique_key %}
+                    and not exists (
+                        {{ change_driven_same_row(
+                            recomputed, "recomputed_rows", "target_rows", unique_key,
+                            names
+                        ) }}
+                    )
+                {%- endif %}
             returning target_rows.*
         {%- endif %}
         )
@@ -72,9 +105,25 @@
         {%- endif %}
     {%- endif %}
     insert into {{ target_relation }} ({{ names | join(", ") }})
-    select {{ names | join(", ") }} from {{ recomputed }};
+    select {{ names | join(", ") }} from {{ added }};
     {%- if log_columns %}
         insert into {{ log_relation }} ({{ logged | join(", ") }}, change_sign, changed_at)
-        select {{ logged | join(", ") }}, 1, {{ stamp }} from {{ recomputed }};
+        select {{ logged | join(", ") }}, 1, {{ stamp }} from {{ added }};
     {%- endif %}
+{%- endmacro %}
+
+{% macro change_driven_same_row(relation, alias, other, unique_key, names) -%}
+    {#-
+        For change_driven_replace(): a select of the row of relation (as alias) with
+        the same unique_key as the row `other` and equal in every column (nulls
+        equal), for an exists test.
+    -#}
+    select 1 from {{ relation }} as {{ alias }}
+    where
+    {%- for key in unique_key %}
+        {{ alias }}.{{ adapter.quote(key) }} = {{ other }}.{{ adapter.quote(key) }} and
+    {%- endfor %}
+        ({{ alias }}.{{ names | join(", " ~ alias ~ ".") }})
+        is not distinct from
+        ({{ other }}.{{ names | join(", " ~ other ~ ".") }})
 {%- endmacro %}

@@ -4,8 +4,10 @@
         recompute_by=["device_key"],
         recompute_from="occurred_at",
         changed_keys=[{"macro": "changed_devices"}],
+        unique_key=["source_schema", "event_id"],
         log_columns=[
-            "person_id", "device_key", "activity_date", "event_name", "occurred_at"
+            "person_id", "resolved_user_id", "device_key", "session_id",
+            "activity_date", "event_name", "occurred_at",
         ],
         indexes=[
             {"columns": ["source_schema", "event_id"], "unique": True},
@@ -24,8 +26,10 @@
     incremental run recomputes the events of each changed device from its
     recompute_from (changed_devices(): always a session start, so sessionizing from
     it gives what a full build gives), and adds new calls that carry no id at all
-    (they belong to no device or session). Its change log tells the per-person and
-    per-day models which persons, days and events changed.
+    (they belong to no device or session). A recomputed event that comes out as
+    stored (most of a session that a new call extends) is left in place, so the
+    change log holds only the events that changed, and tells the per-person,
+    per-day and per-session models which persons, days, events and sessions did.
 -#}
 {%- set since = run_state_since() %}
 {%- set timeout = var("session_timeout_minutes") | int %}

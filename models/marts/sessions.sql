@@ -3,15 +3,7 @@
         materialized="change_driven",
         recompute_by=["person_id"],
         recompute_from="started_at",
-        changed_keys=[{
-            "log": "int_events",
-            "select": {
-                "person_id": "person_id",
-                "recompute_from":
-                    "min(occurred_at) over (partition by device_key, changed_at)",
-            },
-            "where": "person_id is not null",
-        }],
+        changed_keys=[{"macro": "sessions_changed_keys"}],
         change_logs=["int_events"],
         indexes=[
             {"columns": ["session_id"], "unique": True},
@@ -22,14 +14,13 @@
 }}
 
 {#-
-    Sessions (README, "For analysts", sessions) summarised from int_events, which assigns each
-    event its session. An incremental run rebuilds, for each person in int_events'
-    change log (a changed device's events that left the person or joined it), the
-    sessions that start at or after the session start from which int_events
-    recomputed one of the person's devices (the earliest row logged for that
-    device in that run, whoever's it is: a session's person can differ from its
-    first event's); a session that began earlier is unchanged. Sessions before that point stay, and the rebuilt ones are
-    numbered after them.
+    Sessions (README, "For analysts", sessions) summarised from int_events, which
+    assigns each event its session. An incremental run rebuilds, for each person
+    of a session that holds an event in int_events' change log (the person it had
+    and the persons of its events now), the person's sessions that start at or
+    after the earliest such session's start (sessions_changed_keys()); sessions
+    that began earlier are unchanged and keep their numbers, and the rebuilt ones
+    are numbered after them.
 -#}
 {%- set incremental = change_driven_is_incremental() %}
 
@@ -81,12 +72,15 @@ sessions_kept as (
     ),
 
     session_events as (
-        -- lateral: one session_id index lookup per candidate session
+        -- one session_id index lookup per candidate session: offset 0 keeps the
+        -- planner from flattening the lateral into a join that reads the whole
+        -- session_id index of int_events
         select session_rows.*
         from candidate_sessions
         inner join lateral (
             select events.* from events
             where events.session_id = candidate_sessions.session_id
+            offset 0
         ) as session_rows on true
     ),
 {%- else %}

@@ -132,10 +132,11 @@ def test_a_run_without_new_data_logs_nothing_and_prunes_what_was_applied(warehou
     # a full build starts with empty logs
     assert [log_rows(conn, model) for model in LOGGED] == [0, 0, 0]
 
-    # One new page of dev-1 in the same session: int_events removes and re-adds
-    # p1 (the session is recomputed from its start) and adds p3, so its log holds
-    # -p1, +p1, +p3. Only dev-1's day count changed (1 -> 2): -1 and +1 row in
-    # int_person_event_days' log, and the same in the month's.
+    # One new page of dev-1 in the same session (20 minutes after p1): int_events
+    # recomputes the session from its start, p1 and p3, but p1 comes out as
+    # stored, so it is neither rewritten nor logged: its log holds +p3 alone. Only
+    # dev-1's day count changed (1 -> 2): -1 and +1 row in int_person_event_days'
+    # log, and the same in the month's.
     insert(
         conn,
         "production",
@@ -143,7 +144,12 @@ def test_a_run_without_new_data_logs_nothing_and_prunes_what_was_applied(warehou
         call("p3", "2024-03-01 09:20", LOAD_2, anonymous_id="dev-1", path="/a"),
     )
     warehouse.dbt("run")
-    assert [log_rows(conn, model) for model in LOGGED] == [3, 2, 2]
+    assert [log_rows(conn, model) for model in LOGGED] == [1, 2, 2]
+    assert fetch(
+        conn,
+        "select session_id is not null, change_sign"
+        " from analytics_intermediate.int_events__changes",
+    ) == [(True, 1)]
     assert fetch(
         conn,
         "select event_count from analytics_intermediate.int_person_event_days"
@@ -241,4 +247,46 @@ def test_a_failed_model_changes_nothing_and_the_next_run_applies_it(warehouse):
         "select activity_date::text, event_count, person_count"
         " from analytics.daily_event_counts order by activity_date",
     ) == [("2024-03-01", 2, 2), ("2024-03-02", 1, 1)]
+    assert equals_a_full_build(warehouse) == {}
+
+
+def test_a_call_exactly_the_timeout_after_the_last_one_joins_its_session(warehouse):
+    conn = warehouse.conn
+    sessions = (
+        "select started_at, ended_at, event_count, session_number"
+        " from analytics.sessions order by started_at"
+    )
+
+    def page_views_then_sessions(loaded, *times: str) -> list[tuple]:
+        """Load page views of dev-1 at these times, run, and read the sessions."""
+        views = [
+            call(f"p-{when}", when, loaded, anonymous_id="dev-1", path="/")
+            for when in times
+        ]
+        insert(conn, "production", "pages", *views)
+        warehouse.dbt("run")
+        return fetch(conn, sessions)
+
+    first = at("2024-03-01 09:00")
+    assert page_views_then_sessions(LOAD_1, "2024-03-01 09:00", "2024-03-01 09:10") == [
+        (first, at("2024-03-01 09:10"), 2, 1)
+    ]
+    # 09:40 is 30 minutes after 09:10, exactly the timeout: a new session starts
+    # only after a longer gap, so it extends the 09:00 session (int_events
+    # recomputes it from 09:00).
+    assert page_views_then_sessions(LOAD_2, "2024-03-01 09:40") == [
+        (first, at("2024-03-01 09:40"), 3, 1)
+    ]
+    # 10:11 is 31 minutes after 09:40: a session of its own
+    later = at("2024-03-01 10:11")
+    assert page_views_then_sessions(LOAD_3, "2024-03-01 10:11") == [
+        (first, at("2024-03-01 09:40"), 3, 1),
+        (later, later, 1, 2),
+    ]
+    # only the 10:11 view was written: the earlier ones were not recomputed
+    assert fetch(
+        conn,
+        "select occurred_at, change_sign"
+        " from analytics_intermediate.int_events__changes",
+    ) == [(later, 1)]
     assert equals_a_full_build(warehouse) == {}
