@@ -1,7 +1,8 @@
 {% macro daily_active_users_changed_dates() -%}
     {#-
         The changed keys of daily_active_users: the stored days from the earliest
-        day in int_person_days' change log on (their windows and new users move),
+        day whose presence changed on (daily_active_users_presence_changes(): their
+        windows and new users move),
         the days the calendar (first to last day of int_events) gained, and the
         stored days it lost.
     -#}
@@ -13,8 +14,8 @@
     ),
 
     change_start as (
-        select min(activity_date) as first_changed_date
-        from {{ change_log("int_person_days") }} as day_changes
+        select min(presence.activity_date) as first_changed_date
+        from ({{ daily_active_users_presence_changes() }}) as presence
     )
 
     select stored.activity_date

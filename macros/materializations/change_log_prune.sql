@@ -5,7 +5,7 @@
         their change_logs (a consumer that has never completed keeps every row),
         and record that bound as this model's log_pruned_through. A consumer whose
         last run is older than the bound (it was left out of runs meanwhile)
-        rebuilds in full.
+        rebuilds in full. Then analyze the log.
     -#}
     {%- set consumers = [] -%}
     {%- if execute -%}
@@ -34,5 +34,10 @@
         from change_log_bound as bound
         where state.model_name = {{ segment_string_literal(this.identifier) }};
         drop table change_log_bound;
+    {%- endif %}
+    {%- if log_columns %}
+        {#- fresh statistics: consumers filter on changed_at past their last run,
+            which without them looks empty to the planner -#}
+        analyze {{ log_relation }};
     {%- endif %}
 {%- endmacro %}

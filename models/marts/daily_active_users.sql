@@ -16,8 +16,10 @@
     islands of covered days ([day, day + window - 1], merged when they touch), and
     a running sum of island starts (+1) and ends (-1) gives the count for every
     day. A full build does this for every person. An incremental run does it only
-    for the persons in int_person_days' change log, over their days now (+1) and
-    their days before (-1: now, minus the days added, plus the days removed), and
+    for the persons who gained or lost a day in int_person_days' change log
+    (daily_active_users_presence_changes()), over their days within 27 days of a
+    changed one, now (+1) and before (-1: now, minus the days added, plus the days
+    removed), and
     adds the running sum of the difference to the stored days from the earliest
     changed day on; new_users moves by one on each changed person's old and new
     first day. Days the calendar gains are counted from int_person_days directly;
@@ -41,12 +43,7 @@ bounds as (
 {%- if incremental %}
 
     person_changes as (
-        select
-            person_id,
-            activity_date,
-            sum(change_sign) as presence_change
-        from {{ change_log("int_person_days") }} as day_changes
-        group by person_id, activity_date
+        {{ daily_active_users_presence_changes() }}
     ),
 
     change_start as (
@@ -54,20 +51,28 @@ bounds as (
         from person_changes
     ),
 
+    -- A day's windows reach 27 days back, so a person's coverage moves only on the
+    -- days from their first changed day to 27 days after their last one, and only
+    -- their days from 27 days before the first to 27 days after the last decide it.
     changed_persons as (
-        select distinct person_id from person_changes
+        select
+            person_id,
+            min(activity_date) - 27 as read_from,
+            max(activity_date) + 27 as read_until
+        from person_changes
+        group by person_id
     ),
 
-    -- a window of 28 days reaches the first changed day from 27 days before it
     days_now as (
         select
             person_days.person_id,
             person_days.activity_date
         from changed_persons
         inner join person_days
-            on changed_persons.person_id = person_days.person_id
-        cross join change_start
-        where person_days.activity_date >= change_start.first_changed_date - 27
+            on
+                changed_persons.person_id = person_days.person_id
+                and person_days.activity_date
+                between changed_persons.read_from and changed_persons.read_until
     ),
 
     days_before as (
@@ -100,40 +105,44 @@ bounds as (
         from days_before
     ),
 
+    first_days_before_in_window as (
+        select
+            person_id,
+            min(activity_date) as first_day
+        from days_before
+        group by person_id
+    ),
+
+    -- The first day before the run: a first day now that lies before the person's
+    -- read window did not change; otherwise it is the first day before in the
+    -- window, else the first day after it (days outside the window did not change).
     first_days as (
         select
             changed_persons.person_id,
-            (
-                select min(person_days.activity_date)
-                from person_days
-                where person_days.person_id = changed_persons.person_id
-            ) as first_day_now,
-            least(
-                (
-                    select min(person_changes.activity_date)
-                    from person_changes
-                    where
-                        person_changes.person_id = changed_persons.person_id
-                        and person_changes.presence_change < 0
-                ),
-                (
-                    select person_days.activity_date
-                    from person_days
-                    where
-                        person_days.person_id = changed_persons.person_id
-                        and not exists (
-                            select 1 from person_changes
+            first_now.first_day as first_day_now,
+            case
+                when first_now.first_day < changed_persons.read_from
+                    then first_now.first_day
+                else
+                    coalesce(
+                        window_before.first_day,
+                        (
+                            select min(later.activity_date)
+                            from person_days as later
                             where
-                                person_changes.person_id = person_days.person_id
-                                and person_changes.activity_date
-                                = person_days.activity_date
-                                and person_changes.presence_change > 0
+                                later.person_id = changed_persons.person_id
+                                and later.activity_date > changed_persons.read_until
                         )
-                    order by person_days.activity_date
-                    limit 1
-                )
-            ) as first_day_before
+                    )
+            end as first_day_before
         from changed_persons
+        cross join lateral (
+            select min(person_days.activity_date) as first_day
+            from person_days
+            where person_days.person_id = changed_persons.person_id
+        ) as first_now
+        left join first_days_before_in_window as window_before
+            on changed_persons.person_id = window_before.person_id
     ),
 
     new_user_changes as (
