@@ -6,22 +6,21 @@
     count_as="event_count",
     persons_as="person_count",
     first_as="first_occurred_at",
-    last_as="last_occurred_at",
-    user_traits={}
+    last_as="last_occurred_at"
 ) -%}
     {#-
         SQL for a report over one track event (its event table's name, e.g.
         deployments_show), read from int_events, whose `properties` jsonb holds
         the event table's property columns. Property values come out as text.
         - per="person": one row per (group_by properties..., person_id) with the
-          person's resolved user_id, the chosen users traits (user_traits maps an
-          output column to a trait column of the users mart; a trait the warehouse
-          lacks gives null), the latest non-null value of each `latest` property,
-          the event count (count_as) and the first and last times (first_as,
-          last_as). Materialize it change_driven by person_id (nullable: calls
-          with no id form one row), with int_events' and users' change logs as
-          the changed keys (see deployment_views_by_user); in an incremental run
-          it reads only the changed persons' events.
+          person's resolved user_id (null for an anonymous person), the latest
+          non-null value of each `latest` property, the event count (count_as) and
+          the first and last times (first_as, last_as). Materialize it
+          change_driven by person_id (nullable: calls with no id form one row),
+          with int_events' change log as the changed keys (see
+          int_deployment_views_by_person); in an incremental run it reads only
+          the changed persons' events. Users traits are joined in a view over it
+          (users_traits()), so a changed trait recounts nothing.
         - per="month" or per="day": one row per UTC period (event_month or
           activity_date) and group_by properties, with distinct events (count_as)
           and distinct persons (persons_as). Without group_by it is a select from
@@ -29,12 +28,6 @@
           materialized as a view; with group_by it counts the event's rows.
         An event the warehouse has never seen gives an empty report, not an error.
     -#}
-{%- set user_columns = [] -%}
-{%- if execute and per == "person" and user_traits -%}
-{%- for column in adapter.get_columns_in_relation(ref("users")) -%}
-{%- do user_columns.append(column.name) -%}
-{%- endfor -%}
-{%- endif -%}
     with
 
     events as (
@@ -54,10 +47,6 @@
 
 {%- if per == "person" %}
 
-        users as (
-            select * from {{ ref("users") }}
-        ),
-
         report as (
             select
 {%- for property in group_by %}
@@ -73,20 +62,11 @@
                     ))[1] as {{ segment_quote_identifier(property) }},
 {%- endfor %}
                 events.person_id,
-                max(users.user_id) as user_id,
-{%- for output, trait in user_traits.items() %}
-{%- if trait in user_columns %}
-                        max(users.{{ segment_quote_identifier(trait) }}::text)
-                            as {{ segment_quote_identifier(output) }},
-                    {%- else %}
-                        null::text as {{ segment_quote_identifier(output) }},
-{%- endif %}
-{%- endfor %}
+                max(events.resolved_user_id) as user_id,
                 count(*) as {{ segment_quote_identifier(count_as) }},
                 min(events.occurred_at) as {{ segment_quote_identifier(first_as) }},
                 max(events.occurred_at) as {{ segment_quote_identifier(last_as) }}
             from events
-            left join users on events.resolved_user_id = users.user_id
             group by
 {%- for property in group_by %}
                     events.properties ->> {{ segment_string_literal(property) }},

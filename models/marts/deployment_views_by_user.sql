@@ -1,36 +1,34 @@
-{{
-    config(
-        materialized="change_driven",
-        recompute_by=["person_id"],
-        nullable_keys=["person_id"],
-        changed_keys=[
-            {
-                "log": "int_events",
-                "select": {"person_id": "person_id"},
-                "where": "event_name = 'deployments_show'",
-            },
-            {"log": "users", "select": {"person_id": "user_id"}},
-        ],
-        change_logs=["int_events", "users"],
-        indexes=[{"columns": ["person_id"]}, {"columns": ["deployment_name"]}],
-    )
-}}
+{{ config(materialized="view") }}
 
 {#-
-    The seed report "views of a deployment joined to the user who viewed it". An
-    incremental run rebuilds the rows of the persons whose deployments_show events
-    or users row changed.
+    The seed report "views of a deployment joined to the user who viewed it": the
+    per-person counts of int_deployment_views_by_person with the user's name and
+    email from the users mart, joined when queried, so a changed trait rewrites
+    no count.
 -#}
 
-{{
-    event_report(
-        "deployments_show",
-        per="person",
-        group_by=["deployment_name"],
-        latest=["deployment_type"],
-        count_as="view_count",
-        first_as="first_viewed_at",
-        last_as="last_viewed_at",
-        user_traits={"user_name": "name", "user_email": "email"},
-    )
-}}
+with
+
+views as (
+    select * from {{ ref("int_deployment_views_by_person") }}
+),
+
+users as (
+    select * from {{ ref("users") }}
+),
+
+joined as (
+    select
+        views.deployment_name,
+        views.deployment_type,
+        views.person_id,
+        users.user_id,
+        {{ users_traits("users", {"user_name": "name", "user_email": "email"}) }},
+        views.view_count,
+        views.first_viewed_at,
+        views.last_viewed_at
+    from views
+    left join users on views.user_id = users.user_id
+)
+
+select * from joined

@@ -4,7 +4,6 @@
         recompute_by=["user_id"],
         changed_keys=[{"macro": "users_changed_keys"}],
         change_logs=["int_events"],
-        log_columns=["user_id"],
         on_schema_change="append_new_columns",
         indexes=[{"columns": ["user_id"], "unique": True}],
     )
@@ -15,7 +14,9 @@
     and the sessions mart, merged ids from the alias components, and every identify trait column
     with its latest non-null value over the identify calls resolved to the user.
     An incremental run rebuilds the users whose events, identify calls, alias
-    component or Segment users row changed since its last completed run.
+    component or Segment users row changed since its last completed run; their
+    event counts are the stored ones plus the signed events of int_events' change
+    log (resolved_user_id), so a busy user's history is not counted again.
 -#}
 {%- set base_columns = [
     "message_id", "source_schema", "anonymous_id", "user_id", "occurred_at",
@@ -131,17 +132,57 @@ merged_ids as (
     group by canonical_user_id
 ),
 
-activity as (
-    select
-        events.resolved_user_id as user_id,
-        count(*) as event_count,
-        min(events.occurred_at) as first_seen_at,
-        max(events.occurred_at) as last_seen_at
-    from events
-    inner join selected_users on events.person_id = selected_users.user_id
-    where events.resolved_user_id is not null
-    group by events.resolved_user_id
-),
+{%- if change_driven_is_incremental() %}
+
+    -- The stored count plus the signed events of int_events' change log; the
+    -- first and last event from the (person_id, occurred_at) index
+    event_count_changes as (
+        select
+            event_changes.resolved_user_id as user_id,
+            sum(event_changes.change_sign) as event_count_change
+        from {{ change_log("int_events") }} as event_changes
+        where event_changes.resolved_user_id is not null
+        group by event_changes.resolved_user_id
+    ),
+
+    activity as (
+        select
+            selected_users.user_id,
+            coalesce(stored.event_count, 0)
+            + coalesce(event_count_changes.event_count_change, 0) as event_count,
+            (
+                select min(first_event.occurred_at)
+                from events as first_event
+                where
+                    first_event.person_id = selected_users.user_id
+                    and first_event.resolved_user_id is not null
+            ) as first_seen_at,
+            (
+                select max(last_event.occurred_at)
+                from events as last_event
+                where
+                    last_event.person_id = selected_users.user_id
+                    and last_event.resolved_user_id is not null
+            ) as last_seen_at
+        from selected_users
+        left join {{ this }} as stored on selected_users.user_id = stored.user_id
+        left join event_count_changes
+            on selected_users.user_id = event_count_changes.user_id
+    ),
+{%- else %}
+
+    activity as (
+        select
+            events.resolved_user_id as user_id,
+            count(*) as event_count,
+            min(events.occurred_at) as first_seen_at,
+            max(events.occurred_at) as last_seen_at
+        from events
+        inner join selected_users on events.person_id = selected_users.user_id
+        where events.resolved_user_id is not null
+        group by events.resolved_user_id
+    ),
+{%- endif %}
 
 session_counts as (
     select

@@ -101,6 +101,7 @@ INTERMEDIATE = (
     "int_person_event_days",
     "int_person_event_months",
     "int_person_days",
+    "int_deployment_views_by_person",
 )
 RUN_STAMPS = {"changed_at", "user_changed_at", "staged_at"}
 
