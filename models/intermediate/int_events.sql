@@ -6,8 +6,8 @@
         changed_keys=[{"macro": "changed_devices"}],
         unique_key=["source_schema", "event_id"],
         log_columns=[
-            "person_id", "resolved_user_id", "device_key", "session_id",
-            "activity_date", "event_name", "occurred_at",
+            "source_schema", "event_id", "person_id", "resolved_user_id",
+            "device_key", "session_id", "activity_date", "event_name", "occurred_at",
         ],
         indexes=[
             {"columns": ["source_schema", "event_id"], "unique": True},
