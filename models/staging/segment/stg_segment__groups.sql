@@ -6,7 +6,7 @@
         indexes=[
             {"columns": ["source_schema", "message_id"], "unique": True},
             {"columns": ["source_schema", "loaded_at"]},
-            {"columns": ["staged_at"], "type": "brin"},
+            {"columns": ["staged_at"]},
         ],
         post_hook="analyze {{ this }}",
     )

@@ -6,7 +6,7 @@
         indexes=[
             {"columns": ["source_schema", "event_id"], "unique": True},
             {"columns": ["source_schema", "loaded_at"]},
-            {"columns": ["staged_at"], "type": "brin"},
+            {"columns": ["staged_at"]},
             {"columns": ["device_key", "occurred_at"]},
             {"columns": ["user_id"]},
         ],
