@@ -42,19 +42,20 @@ changed_user_ids as (
 ),
 
 reasons as (
-    -- one branch per staging table, so that each uses its own indexes
+    -- two branches per staging table, each served by one index (staged_at,
+    -- user_id): one condition or the other would scan the whole table
     {%- for calls in ["tracks", "pages", "screens"] %}
         select
             device_key,
-            case
-                when user_id in (select changed_user_ids.user_id from changed_user_ids)
-                    then '-infinity'::timestamptz
-                else occurred_at
-            end as recompute_from
+            occurred_at as recompute_from
         from {{ ref("stg_segment__" ~ calls) }}
-        where
-            staged_at > {{ since }}
-            or user_id in (select changed_user_ids.user_id from changed_user_ids)
+        where staged_at > {{ since }}
+        union all
+        select
+            device_key,
+            '-infinity'::timestamptz as recompute_from
+        from {{ ref("stg_segment__" ~ calls) }}
+        where user_id in (select changed_user_ids.user_id from changed_user_ids)
         union all
     {%- endfor %}
     select
