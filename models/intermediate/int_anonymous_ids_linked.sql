@@ -8,7 +8,7 @@
             {"columns": ["user_id"]},
             {"columns": ["user_changed_at"]},
         ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+        post_hook=["{{ run_state_record() }}", "{{ analyze_if_stale() }}"],
     )
 }}
 

@@ -7,7 +7,7 @@
             {"columns": ["user_id"], "unique": True},
             {"columns": ["changed_at"]},
         ],
-        post_hook=["{{ run_state_record() }}", "analyze {{ this }}"],
+        post_hook=["{{ run_state_record() }}", "{{ analyze_if_stale() }}"],
     )
 }}
 

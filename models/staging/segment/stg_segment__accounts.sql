@@ -2,7 +2,7 @@
     config(
         materialized="table",
         indexes=[{"columns": ["source_schema", "account_id"], "unique": True}],
-        post_hook="analyze {{ this }}",
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 

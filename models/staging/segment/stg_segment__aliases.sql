@@ -8,7 +8,7 @@
             {"columns": ["source_schema", "loaded_at"]},
             {"columns": ["staged_at"]},
         ],
-        post_hook="analyze {{ this }}",
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 

@@ -10,7 +10,7 @@
             {"columns": ["device_key", "occurred_at"]},
             {"columns": ["user_id"]},
         ],
-        post_hook="analyze {{ this }}",
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 
