@@ -2,14 +2,16 @@
     {#-
         The changed keys of users: SQL selecting `user_id`, the canonical and merged
         user ids whose users row may have changed since the model's last run:
-        persons in int_events' change log, users with newly staged identify calls,
+        users whose events changed (resolved_user_id in int_events' change log: a
+        person_id without one is an anonymous device, never a users row), users
+        with newly staged identify calls,
         ids whose alias component or exclusion changed (with their canonical ids),
         and ids that appeared in Segment's users table.
     -#}
     {%- set since = run_state_since() %}
-        select event_changes.person_id as user_id
+        select event_changes.resolved_user_id as user_id
         from {{ change_log("int_events") }} as event_changes
-        where event_changes.person_id is not null
+        where event_changes.resolved_user_id is not null
         union
         select coalesce(merged.canonical_user_id, identifies.user_id) as user_id
         from {{ ref("stg_segment__identifies") }} as identifies

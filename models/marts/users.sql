@@ -16,7 +16,10 @@
     An incremental run rebuilds the users whose events, identify calls, alias
     component or Segment users row changed since its last completed run; their
     event counts are the stored ones plus the signed events of int_events' change
-    log (resolved_user_id), so a busy user's history is not counted again.
+    log (resolved_user_id), and their first and last events the stored ones widened
+    by the added events, so a busy user's history is not read again. Only a user
+    who lost an event at or beyond a stored first or last event is looked up in
+    int_events' (person_id, occurred_at) index.
 -#}
 {%- set base_columns = [
     "message_id", "source_schema", "anonymous_id", "user_id", "occurred_at",
@@ -73,16 +76,42 @@ segment_users_resolved as (
 
 {%- if change_driven_is_incremental() %}
 
-    selected_users as (
-        select changed.user_id
+    -- The signed events of int_events' change log per user: the count to add to
+    -- the stored one, and the first and last event added and removed
+    event_changes as (
+        select
+            logged.resolved_user_id as user_id,
+            sum(logged.change_sign) as event_count_change,
+            min(logged.occurred_at) filter (where logged.change_sign > 0) as added_first,
+            max(logged.occurred_at) filter (where logged.change_sign > 0) as added_last,
+            min(logged.occurred_at) filter (where logged.change_sign < 0) as removed_first,
+            max(logged.occurred_at) filter (where logged.change_sign < 0) as removed_last
+        from {{ change_log("int_events") }} as logged
+        where logged.resolved_user_id is not null
+        group by logged.resolved_user_id
+    ),
+
+    changed_users as (
+        select
+            changed.user_id,
+            stored.first_seen_at as stored_first_seen_at,
+            stored.last_seen_at as stored_last_seen_at,
+            event_changes.added_first,
+            event_changes.added_last,
+            event_changes.removed_first,
+            event_changes.removed_last,
+            coalesce(stored.event_count, 0)
+            + coalesce(event_changes.event_count_change, 0) as event_count
         from {{ changed_keys_relation() }} as changed
+        left join {{ this }} as stored on changed.user_id = stored.user_id
+        left join event_changes on changed.user_id = event_changes.user_id
+    ),
+
+    selected_users as (
+        select user_id
+        from changed_users as changed
         where
-            exists (
-                select 1 from events
-                where
-                    events.person_id = changed.user_id
-                    and events.resolved_user_id is not null
-            )
+            changed.event_count > 0
             or exists (
                 select 1 from resolved_identifies
                 where
@@ -134,40 +163,39 @@ merged_ids as (
 
 {%- if change_driven_is_incremental() %}
 
-    -- The stored count plus the signed events of int_events' change log; the
-    -- first and last event from the (person_id, occurred_at) index
-    event_count_changes as (
-        select
-            event_changes.resolved_user_id as user_id,
-            sum(event_changes.change_sign) as event_count_change
-        from {{ change_log("int_events") }} as event_changes
-        where event_changes.resolved_user_id is not null
-        group by event_changes.resolved_user_id
-    ),
-
+    -- Counts by difference; the first (last) event too, unless the log removed an
+    -- event at or before (after) the stored one: then the (person_id, occurred_at)
+    -- index gives it
     activity as (
         select
-            selected_users.user_id,
-            coalesce(stored.event_count, 0)
-            + coalesce(event_count_changes.event_count_change, 0) as event_count,
-            (
-                select min(first_event.occurred_at)
-                from events as first_event
-                where
-                    first_event.person_id = selected_users.user_id
-                    and first_event.resolved_user_id is not null
-            ) as first_seen_at,
-            (
-                select max(last_event.occurred_at)
-                from events as last_event
-                where
-                    last_event.person_id = selected_users.user_id
-                    and last_event.resolved_user_id is not null
-            ) as last_seen_at
-        from selected_users
-        left join {{ this }} as stored on selected_users.user_id = stored.user_id
-        left join event_count_changes
-            on selected_users.user_id = event_count_changes.user_id
+            changed.user_id,
+            changed.event_count,
+            case
+                when coalesce(changed.removed_first > changed.stored_first_seen_at, true)
+                    and changed.stored_first_seen_at is not null
+                    then least(changed.stored_first_seen_at, changed.added_first)
+                else (
+                    select min(first_event.occurred_at)
+                    from events as first_event
+                    where
+                        first_event.person_id = changed.user_id
+                        and first_event.resolved_user_id is not null
+                )
+            end as first_seen_at,
+            case
+                when coalesce(changed.removed_last < changed.stored_last_seen_at, true)
+                    and changed.stored_last_seen_at is not null
+                    then greatest(changed.stored_last_seen_at, changed.added_last)
+                else (
+                    select max(last_event.occurred_at)
+                    from events as last_event
+                    where
+                        last_event.person_id = changed.user_id
+                        and last_event.resolved_user_id is not null
+                )
+            end as last_seen_at
+        from changed_users as changed
+        inner join selected_users on changed.user_id = selected_users.user_id
     ),
 {%- else %}
 
