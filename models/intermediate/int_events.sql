@@ -125,11 +125,24 @@ calls as (
                 {%- else %}
                     {{ relation }}
                 {%- endif %}
-            {%- if kind == "track" %}
+            {%- if kind == "track" and part == "all" %}
             left join track_properties
                 on
                     tracks.source_schema = track_properties.source_schema
                     and tracks.event_id = track_properties.event_id
+            {%- elif kind == "track" %}
+            -- one unique-index lookup per call: the planner, misjudging how many
+            -- calls a changed device has, would otherwise hash all of them
+            left join lateral (
+                select
+                    own_properties.event_name,
+                    own_properties.properties
+                from track_properties as own_properties
+                where
+                    tracks.source_schema = own_properties.source_schema
+                    and tracks.event_id = own_properties.event_id
+                offset 0
+            ) as track_properties on true
             {%- endif %}
             {%- if part == "idless" %}
                 where
