@@ -170,30 +170,29 @@ merged_ids as (
         select
             changed.user_id,
             changed.event_count,
-            case
-                when coalesce(changed.removed_first > changed.stored_first_seen_at, true)
-                    and changed.stored_first_seen_at is not null
-                    then least(changed.stored_first_seen_at, changed.added_first)
-                else (
-                    select min(first_event.occurred_at)
-                    from events as first_event
-                    where
-                        first_event.person_id = changed.user_id
-                        and first_event.resolved_user_id is not null
-                )
-            end as first_seen_at,
-            case
-                when coalesce(changed.removed_last < changed.stored_last_seen_at, true)
-                    and changed.stored_last_seen_at is not null
-                    then greatest(changed.stored_last_seen_at, changed.added_last)
-                else (
-                    select max(last_event.occurred_at)
-                    from events as last_event
-                    where
-                        last_event.person_id = changed.user_id
-                        and last_event.resolved_user_id is not null
-                )
-            end as last_seen_at
+            {%- for bound, agg, widen, beyond in [
+                ("first", "min", "least", ">"),
+                ("last", "max", "greatest", "<"),
+            ] %}
+                case
+                    when
+                        coalesce(
+                            changed.removed_{{ bound }} {{ beyond }} changed.stored_{{ bound }}_seen_at,
+                            true
+                        )
+                        and changed.stored_{{ bound }}_seen_at is not null
+                        then {{ widen }}(
+                            changed.stored_{{ bound }}_seen_at, changed.added_{{ bound }}
+                        )
+                    else (
+                        select {{ agg }}(person_events.occurred_at)
+                        from events as person_events
+                        where
+                            person_events.person_id = changed.user_id
+                            and person_events.resolved_user_id is not null
+                    )
+                end as {{ bound }}_seen_at{{ "," if not loop.last }}
+            {%- endfor %}
         from changed_users as changed
         inner join selected_users on changed.user_id = selected_users.user_id
     ),
