@@ -674,3 +674,52 @@ def test_incremental_runs_equal_a_full_refresh(conn, dbt):
     for model in MODELS:
         assert before[model] - after[model] == set(), model
         assert after[model] - before[model] == set(), model
+
+
+def manual_analyzes(conn: psycopg.Connection, model: str) -> int:
+    """How many times ANALYZE ran on a staging table (autovacuum's not counted)."""
+    conn.execute("select pg_stat_clear_snapshot()")
+    rows = fetch(
+        conn,
+        "select analyze_count from pg_stat_user_tables "
+        f"where schemaname = '{STAGING}' and relname = '{model}'",
+    )
+    return rows[0][0]
+
+
+def test_a_table_is_analyzed_when_new_or_a_tenth_changed(conn, dbt):
+    # analyze_if_stale(): analyze when the table has no statistics, or when more than
+    # a tenth of its rows plus 50 changed in earlier runs (20 rows: more than 52).
+    conn.execute("create schema production")
+    create_table(conn, "production", "pages", {**ENVELOPE, "title": "text"})
+    pages = [call(f"p{n}", "2024-03-01 10:00") for n in range(20)]
+    insert(conn, "production", "pages", *pages)
+    dbt("run", "--select", "stg_segment__pages")
+    assert manual_analyzes(conn, "stg_segment__pages") == 1
+    conn.execute(
+        f"alter table {STAGING}.stg_segment__pages set (autovacuum_enabled = false)"
+    )
+
+    # One more row: 1 change is not stale, and an append is not analyzed.
+    insert(conn, "production", "pages", call("late", "2024-03-01 11:00"))
+    dbt("run", "--select", "stg_segment__pages")
+    assert manual_analyzes(conn, "stg_segment__pages") == 1
+
+    # 60 more: the run that appends them cannot count them yet (they commit with
+    # it); the next run finds 61 changed rows since the analyze and analyzes.
+    more = [call(f"q{n}", "2024-03-01 12:00") for n in range(60)]
+    insert(conn, "production", "pages", *more)
+    dbt("run", "--select", "stg_segment__pages")
+    assert manual_analyzes(conn, "stg_segment__pages") == 1
+    dbt("run", "--select", "stg_segment__pages")
+    assert manual_analyzes(conn, "stg_segment__pages") == 2
+    assert fetch(conn, f"select count(*) from {STAGING}.stg_segment__pages") == [(81,)]
+
+    # A full refresh builds a new table, which has no statistics: analyzed.
+    dbt("run", "--select", "stg_segment__pages", "--full-refresh")
+    assert manual_analyzes(conn, "stg_segment__pages") == 1
+    assert fetch(
+        conn,
+        "select count(*) > 0 from pg_stats "
+        f"where schemaname = '{STAGING}' and tablename = 'stg_segment__pages'",
+    ) == [(True,)]
