@@ -7,7 +7,7 @@
         change_logs=["int_events"],
         indexes=[
             {"columns": ["session_id"], "unique": True},
-            {"columns": ["person_id"]},
+            {"columns": ["person_id", "started_at"]},
             {"columns": ["started_at"]},
         ],
     )
@@ -42,15 +42,22 @@ events as not materialized (
 
 sessions_kept as (
     {%- if incremental %}
+        -- the number of the person's last session kept: stored sessions are
+        -- numbered 1, 2, ... in (started_at, session_id) order, so it is their
+        -- count, read from one (person_id, started_at) index entry, not counted
         select
-            stored.person_id,
-            count(*) as sessions_before
-        from {{ this }} as stored
-        inner join changed_persons
-            on
+            changed_persons.person_id,
+            last_kept.session_number as sessions_before
+        from changed_persons
+        cross join lateral (
+            select stored.session_number
+            from {{ this }} as stored
+            where
                 stored.person_id = changed_persons.person_id
                 and stored.started_at < changed_persons.recompute_from
-        group by stored.person_id
+            order by stored.started_at desc, stored.session_number desc
+            limit 1
+        ) as last_kept
     {%- else %}
         select
             null::text as person_id,
