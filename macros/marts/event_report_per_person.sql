@@ -29,18 +29,31 @@
             where event_changes.event_name = {{ event_literal }}
         ),
 
+        -- each added event looked up in int_events' (device_key, occurred_at)
+        -- index, the calls with no id in its null range; an event that moved on
+        -- since it was logged is another person's addition (and this one's removal)
         added_events as (
+{%- for device in ["equal", "null"] %}
             select events.*
             from logged
             inner join {{ ref("int_events") }} as events
                 on
-                    logged.source_schema = events.source_schema
+{%- if device == "equal" %}
+                    logged.device_key = events.device_key
+{%- else %}
+                    logged.device_key is null
+                    and events.device_key is null
+{%- endif %}
+                    and logged.occurred_at = events.occurred_at
+                    and logged.source_schema = events.source_schema
                     and logged.event_id = events.event_id
             where
                 logged.change_sign > 0
-                -- the event as logged: one that moved on since is another
-                -- person's addition (and this person's removal)
                 and logged.person_id is not distinct from events.person_id
+{%- if not loop.last %}
+            union all
+{%- endif %}
+{%- endfor %}
         ),
 
         added as (

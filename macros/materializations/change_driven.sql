@@ -14,7 +14,9 @@
           (+1), stamped changed_at with the run. Downstream models apply it;
         - unique_key (optional): columns identifying a row; a recomputed row equal
           to the stored row of its key is then left in place, unlogged, so a run
-          writes and logs only the rows that changed.
+          writes and logs only the rows that changed. Keys compare with `=`, so a
+          row with a null in its unique_key is always replaced; lead with the
+          recompute_by columns so that the comparison reads the delete's index.
         One transaction holds the changed keys, the delete, the insert, the change
         log and the run-state record, so a failed or killed run changes nothing and
         the next run applies the same changes again. A full build (first run,

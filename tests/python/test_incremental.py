@@ -196,6 +196,19 @@ def load_1(conn: psycopg.Connection) -> None:
             deployment_type="postgres",
         ),
     )
+    # a view with no id at all (no device, no person), counted again in load 5
+    insert_track(
+        conn,
+        "production",
+        track(
+            "t-noid-1",
+            "2024-03-09 15:00",
+            L1,
+            "deployments_show",
+            deployment_name="db-old",
+            deployment_type="postgres",
+        ),
+    )
     insert_track(
         conn,
         "production",
@@ -569,6 +582,18 @@ def load_5(conn: psycopg.Connection) -> None:
             anonymous_id="anon-u2",
             deployment_name="db-2",
             region="eu",
+        ),
+    )
+    insert_track(
+        conn,
+        "production",
+        track(
+            "t-noid-2",
+            "2024-03-20 11:00",
+            L5,
+            "deployments_show",
+            deployment_name="db-old",
+            region="us",
         ),
     )
     insert(
@@ -1140,12 +1165,14 @@ def test_duplicates_new_columns_and_late_event_tables(warehouse, schema):
         sql.SQL(
             "select deployment_name, person_id, user_id, user_name, user_email, "
             "view_count from {} where deployment_name in ('db-1', 'db-2', 'db-old') "
-            "order by 1"
+            "order by 1, 2"
         ).format(sql.Identifier(schema, "deployment_views_by_user")),
     ) == [
         ("db-1", "anon-inside", None, None, None, 1),
         ("db-2", "u-new", "u-new", "New Name", "old@example.com", 1),
         ("db-old", "u-new", "u-new", "New Name", "old@example.com", 1),
+        # t-noid-1 (load 1) and t-noid-2 (load 5): views with no id, no person
+        ("db-old", None, None, None, None, 2),
     ]
     assert "favorite_color" in columns_of(conn, schema, "users")
 
