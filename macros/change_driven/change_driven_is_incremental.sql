@@ -8,26 +8,31 @@
         its own change log is missing or lacks one of its log_columns (they were
         changed), or a change log it reads (change_logs) was
         rebuilt or pruned after this model's last run: that log no longer holds
-        every change since then.
+        every change since then. Asked once per model run (run_state_memo()).
     -#}
     {#- (sameas: a linter's stand-in for `execute` may be a string) -#}
     {%- if execute is not sameas true -%}
         {{ return(false) }}
     {%- endif -%}
+    {%- set memo = run_state_memo() -%}
+    {%- if "incremental" in memo -%}
+        {{ return(memo["incremental"]) }}
+    {%- endif -%}
+    {%- set answer = namespace(incremental=true) -%}
     {%- set existing = load_cached_relation(this) -%}
     {%- if existing is none or existing.type != "table" or should_full_refresh() -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- if config.get("log_columns") -%}
+        {%- set answer.incremental = false -%}
+    {%- elif config.get("log_columns") -%}
         {%- set log = load_relation(change_log_relation(this)) -%}
         {%- if log is none -%}
-            {{ return(false) }}
+            {%- set answer.incremental = false -%}
+        {%- else -%}
+            {%- set logged = adapter.get_columns_in_relation(log)
+                | map(attribute="name") | list -%}
+            {%- for column in config.get("log_columns") if column not in logged -%}
+                {%- set answer.incremental = false -%}
+            {%- endfor -%}
         {%- endif -%}
-        {%- set logged = adapter.get_columns_in_relation(log)
-            | map(attribute="name") | list -%}
-        {%- for column in config.get("log_columns") if column not in logged -%}
-            {{ return(false) }}
-        {%- endfor -%}
     {%- endif -%}
     {%- set upstream = [] -%}
     {%- for name in config.get("change_logs") or [] -%}
@@ -44,6 +49,10 @@
         where own.model_name = {{ segment_string_literal(this.identifier) }}
         having count(*) > 0
     {%- endset -%}
-    {%- set rows = run_query(query).rows -%}
-    {{ return(rows | length == 1 and rows[0][0]) }}
+    {%- if answer.incremental -%}
+        {%- set rows = run_query(query).rows -%}
+        {%- set answer.incremental = rows | length == 1 and rows[0][0] -%}
+    {%- endif -%}
+    {%- do memo.update({"incremental": answer.incremental}) -%}
+    {{ return(answer.incremental) }}
 {%- endmacro %}

@@ -2,31 +2,41 @@
     {#-
         For the incremental model being built: model_settings_difference() between
         the settings recorded with its existing rows and the current ones; [] when
-        it has no rows yet (nothing to rebuild) or is not incremental.
+        it has no rows yet (nothing to rebuild) or is not incremental. Read once
+        per model run, before the run records its own settings (run_state_memo()).
     -#}
     {%- set incremental = ["incremental", "change_driven"] -%}
     {%- if not execute or model.config.materialized not in incremental -%}
         {{ return([]) }}
     {%- endif -%}
+    {%- set memo = run_state_memo() -%}
+    {%- if "settings_changes" in memo -%}
+        {{ return(memo["settings_changes"]) }}
+    {%- endif -%}
     {%- set existing = adapter.get_relation(
         this.database, this.schema, this.identifier
     ) -%}
-    {%- if existing is none -%}
-        {{ return([]) }}
-    {%- endif -%}
+    {%- set found = namespace(recorded=none) -%}
     {%- set store = model_settings_relation() -%}
-    {%- set recorded = none -%}
-    {%- if adapter.get_relation(store.database, store.schema, store.identifier) -%}
+    {%- if existing is not none and adapter.get_relation(
+        store.database, store.schema, store.identifier
+    ) -%}
         {%- set query -%}
             select settings::text from {{ store }}
             where model_name = {{ segment_string_literal(this.identifier) }}
         {%- endset -%}
         {%- set rows = run_query(query).rows -%}
         {%- if rows | length > 0 -%}
-            {%- set recorded = fromjson(rows[0][0]) -%}
+            {%- set found.recorded = fromjson(rows[0][0]) -%}
         {%- endif -%}
     {%- endif -%}
-    {{ return(model_settings_difference(
-        recorded, segment_history_settings(model_settings_layer())
-    )) }}
+    {%- if existing is none -%}
+        {%- set changes = [] -%}
+    {%- else -%}
+        {%- set changes = model_settings_difference(
+            found.recorded, segment_history_settings(model_settings_layer())
+        ) -%}
+    {%- endif -%}
+    {%- do memo.update({"settings_changes": changes}) -%}
+    {{ return(changes) }}
 {% endmacro %}
