@@ -113,27 +113,20 @@
             ) }}
         ),
 
-        stored_kept as (
-            select stored.*
-            from stored
-            where not exists (
-                select 1 from recounted_persons
-                where {{ segment_null_safe_equal(
-                    ["person_id"], "recounted_persons", "stored"
-                ) }}
-            )
-        ),
+{%- for side in ["stored", "added"] %}
 
-        added_kept as (
-            select added.*
-            from added
+        -- the {{ side }} rows of the persons not recounted
+        {{ side }}_kept as (
+            select {{ side }}.*
+            from {{ side }}
             where not exists (
                 select 1 from recounted_persons
                 where {{ segment_null_safe_equal(
-                    ["person_id"], "recounted_persons", "added"
+                    ["person_id"], "recounted_persons", side
                 ) }}
             )
         ),
+{%- endfor %}
 
         -- every added event is later than the stored row's last one; the
         -- columns in the order of event_report_person_counts()
