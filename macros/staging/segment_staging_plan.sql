@@ -2,7 +2,8 @@
     {#-
         The parts of segment_staging_select()'s SQL, from its arguments (documented
         there): union_columns and properties for segment_union_relations(), the
-        renamed select list (selected), the quoted key, and order_by (source_schema,
+        renamed select list (selected) and its quoted output names (names), the
+        quoted key, and order_by (source_schema,
         key, the load order, then the tie-break). One compilation error lists every
         problem with the arguments.
     -#}
@@ -125,9 +126,11 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set selected = [] -%}
+    {%- set names = [] -%}
     {%- set tie_break = [] -%}
     {%- for spec in outputs -%}
         {%- set alias = segment_quote_identifier(spec["name"]) -%}
+        {%- do names.append(alias) -%}
         {%- if spec.get("sql") -%}
             {%- set expression = spec["sql"] -%}
         {%- elif spec.get("from") -%}
@@ -161,6 +164,7 @@
         "union_columns": reads + traits,
         "properties": properties,
         "selected": selected,
+        "names": names,
         "key": segment_quote_identifier(key),
         "order_by": order_by,
     }) }}

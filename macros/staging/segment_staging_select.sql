@@ -38,14 +38,29 @@
     {#- keep="latest" models are tables: never incremental (nor asked, which unit
         tests of a table model could not answer). -#}
     {%- set incremental = keep == "first" and is_incremental() -%}
+    {%- set watermarks = segment_load_watermarks() if incremental else {} -%}
+    {%- set staged_columns = [] -%}
+    {%- set kept_columns = [] -%}
+    {%- for name in plan.names -%}
+        {%- do staged_columns.append(
+            "staged_in_window." ~ name if name in ["source_schema", plan.key]
+            else "null"
+        ) -%}
+        {%- do kept_columns.append("first_in_window." ~ name) -%}
+    {%- endfor -%}
+    {%- set in_window = [] -%}
+    {%- for schema_name, bound in watermarks.items() -%}
+        {%- do in_window.append(
+            "(staged_in_window.source_schema = " ~ segment_string_literal(schema_name)
+            ~ " and staged_in_window.loaded_at >= " ~ bound ~ ")"
+        ) -%}
+    {%- endfor -%}
+    {%- set window_filter = in_window | join(" or ") or "false" -%}
     with
 
     source as (
         {{- segment_union_relations(
-            relations,
-            plan.union_columns,
-            plan.properties,
-            segment_load_watermarks() if incremental else {},
+            relations, plan.union_columns, plan.properties, watermarks
         ) }}
     ),
 
@@ -55,22 +70,57 @@
         from source
     ),
 
-    deduplicated as (
-        select distinct on (source_schema, {{ plan.key }}) *
+    window_rows as (
+        -- the raw rows read and, on an incremental run, keys only, this table's
+        -- own rows of the lookback window (one (source_schema, loaded_at) index
+        -- range per schema): sorted first within their key, a key staged before
+        -- drops out in the sort that deduplicates, so that only keys new to the
+        -- window probe the whole table's unique index
+        select
+            renamed.*,
+            false as staged_before
         from renamed
-        where
-            {{ plan.key }} is not null
-            {% if incremental %}
-            and not exists (
-                select 1
-                from {{ this }} as already_staged
-                where
-                    renamed.source_schema = already_staged.source_schema
-                    and renamed.{{ plan.key }} = already_staged.{{ plan.key }}
-            )
-            {% endif %}
+        where renamed.{{ plan.key }} is not null
+        {% if incremental %}
+        union all
+        select
+            {{ staged_columns | join(",\n            ") }},
+            true as staged_before
+        from {{ this }} as staged_in_window
+        where {{ window_filter }}
+    {% endif %}
+    ),
+
+    first_in_window as (
+        select distinct on (source_schema, {{ plan.key }}) *
+        from window_rows
         order by
-            {{ plan.order_by | join(",\n            ") }}
+            {{ (plan.order_by[:2] + ["staged_before desc"] + plan.order_by[2:])
+                | join(",\n            ") }}
+    ),
+
+    deduplicated as (
+        select
+            {{ kept_columns | join(",\n            ") }}
+        from first_in_window
+        {% if incremental %}
+        -- one unique-index probe per key new to the window (offset 0: never
+        -- a join that reads the whole table), for an id staged long ago
+        left join lateral (
+            select true as found
+            from {{ this }} as already_staged
+            where
+                first_in_window.source_schema = already_staged.source_schema
+                and first_in_window.{{ plan.key }}
+                = already_staged.{{ plan.key }}
+            offset 0
+        ) as staged_earlier on true
+        {% endif %}
+        where
+            not first_in_window.staged_before
+            {% if incremental %}
+            and staged_earlier.found is null
+            {% endif %}
     )
     {%- if device_key %},
 
