@@ -16,25 +16,22 @@
     {%- set existing = adapter.get_relation(
         this.database, this.schema, this.identifier
     ) -%}
-    {%- set found = namespace(recorded=none) -%}
-    {%- set store = model_settings_relation() -%}
-    {%- if existing is not none and adapter.get_relation(
-        store.database, store.schema, store.identifier
-    ) -%}
-        {%- set query -%}
-            select settings::text from {{ store }}
-            where model_name = {{ segment_string_literal(this.identifier) }}
-        {%- endset -%}
-        {%- set rows = run_query(query).rows -%}
-        {%- if rows | length > 0 -%}
-            {%- set found.recorded = fromjson(rows[0][0]) -%}
+    {%- set changes = [] -%}
+    {%- if existing is not none -%}
+        {%- set store = model_settings_relation() -%}
+        {%- set recorded = none -%}
+        {%- if adapter.get_relation(store.database, store.schema, store.identifier) -%}
+            {%- set query -%}
+                select settings::text from {{ store }}
+                where model_name = {{ segment_string_literal(this.identifier) }}
+            {%- endset -%}
+            {%- set rows = run_query(query).rows -%}
+            {%- if rows | length > 0 -%}
+                {%- set recorded = fromjson(rows[0][0]) -%}
+            {%- endif -%}
         {%- endif -%}
-    {%- endif -%}
-    {%- if existing is none -%}
-        {%- set changes = [] -%}
-    {%- else -%}
         {%- set changes = model_settings_difference(
-            found.recorded, segment_history_settings(model_settings_layer())
+            recorded, segment_history_settings(model_settings_layer())
         ) -%}
     {%- endif -%}
     {%- do memo.update({"settings_changes": changes}) -%}
