@@ -4,8 +4,11 @@
     {#-
         The whole select of a staging model, from one list of its output columns:
         source (segment_union_relations() over relations, reading every raw column the
-        list names) -> renamed (the list, in order) -> deduplicated (one row per
-        (source_schema, key)) [-> with_device_key].
+        list names) -> renamed (the list, in order) -> window_rows (plus, on an
+        incremental run, the keys this table holds from the lookback window) ->
+        first_in_window (one row per (source_schema, key), a stored key first) ->
+        deduplicated (the raw rows whose key is in neither the window nor the
+        table) [-> with_device_key].
 
         columns, in output order; each entry is one of:
         - a name from segment_staging_columns() ("event_id", "anonymous_id",
