@@ -42,12 +42,20 @@ class DbtRunner:
     """Runs `dbt <command>` on the project against one database.
 
     `pg_env` holds the libpq variables (PGHOST, PGPORT, PGUSER, PGDATABASE,
-    PGPASSWORD); `workdir` is a directory of the test's own.
+    PGPASSWORD); `workdir` is a directory of the test's own; `project_dir` the dbt
+    project (this checkout, or a copy a test edits). The runner's first `run`
+    loads the seeds first, as `segment-reports run` (`dbt build`) does.
     """
 
     def __init__(
-        self, pg_env: dict[str, str], workdir: Path, schema: str = "analytics"
+        self,
+        pg_env: dict[str, str],
+        workdir: Path,
+        schema: str = "analytics",
+        project_dir: Path = REPO_ROOT,
     ):
+        self.project_dir = Path(project_dir)
+        self.seeded = False
         self.workdir = Path(workdir)
         profiles_dir = self.workdir / "dbt-profiles"
         profiles_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +77,7 @@ class DbtRunner:
         )
         self.common_args = [
             "--project-dir",
-            str(REPO_ROOT),
+            str(self.project_dir),
             "--profiles-dir",
             str(profiles_dir),
             "--target-path",
@@ -85,17 +93,23 @@ class DbtRunner:
 
         Raises DbtError with dbt's output when it fails and `check` is true.
         """
+        if args and args[0] == "run" and not self.seeded:
+            seeded = self("seed", vars=vars, check=check)
+            if seeded.returncode != 0:
+                return seeded
         command = [str(DBT), *args, *self.common_args, "--no-use-colors"]
         if vars:
             command += ["--vars", json.dumps(vars)]
         result = subprocess.run(
             command,
             env=self.env,
-            cwd=REPO_ROOT,
+            cwd=self.project_dir,
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
         )
+        if args and args[0] in ("seed", "build") and result.returncode == 0:
+            self.seeded = True
         if check and result.returncode != 0:
             raise DbtError(
                 f"dbt {' '.join(args)} exited with {result.returncode}:\n"
