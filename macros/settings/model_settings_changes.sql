@@ -31,7 +31,7 @@
             {%- endif -%}
         {%- endif -%}
         {%- set changes = model_settings_difference(
-            recorded, segment_history_settings(model_settings_layer())
+            recorded, segment_history_settings()
         ) -%}
     {%- endif -%}
     {%- do memo.update({"settings_changes": changes}) -%}

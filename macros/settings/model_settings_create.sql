@@ -25,7 +25,7 @@
             and node.alias in recorded -%}
             {%- set changes = model_settings_difference(
                 recorded[node.alias],
-                segment_history_settings(model_settings_layer(node)),
+                segment_history_settings(node),
             ) -%}
             {%- if changes | length > 0 -%}
                 {%- do rebuilt.update({node.alias: changes | join("; ")}) -%}

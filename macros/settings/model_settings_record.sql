@@ -11,7 +11,7 @@
         values (
             {{ segment_string_literal(this.identifier) }},
             {{ segment_string_literal(tojson(
-                segment_history_settings(model_settings_layer())
+                segment_history_settings()
             )) }}::jsonb,
             clock_timestamp()
         )

@@ -2,8 +2,9 @@
     {#-
         The project's vars, checked: a dict of segment_schemas (list of names),
         session_timeout_minutes (int), incremental_lookback_hours (number),
-        identity_ignore_values and excluded_user_ids (lists of strings). A wrong type
-        or a value out of range stops the run with a message naming the var while dbt
+        identity_ignore_values and excluded_user_ids (lists of strings),
+        internal_domains (host names in lower case, each once). A wrong type or a
+        value out of range stops the run with a message naming the var while dbt
         parses the project (the on-run-start hook calls this), before anything is
         created. The README's Configuration section states each rule.
     -#}
@@ -21,6 +22,7 @@
             "incremental_lookback_hours": var("incremental_lookback_hours"),
             "identity_ignore_values": var("identity_ignore_values") | list,
             "excluded_user_ids": var("excluded_user_ids") | list,
+            "internal_domains": var("internal_domains", []) | list,
         }) }}
     {%- endif -%}
     {%- set problems = [] -%}
@@ -98,6 +100,28 @@
         {%- do lists.update({name: cleaned}) -%}
     {%- endfor -%}
 
+    {%- set domains = var("internal_domains", []) -%}
+    {%- set internal_domains = [] -%}
+    {%- if domains is string or domains is mapping or domains is not iterable -%}
+        {%- do problems.append(
+            "internal_domains must be a list of domains, for example [example.com]; "
+            ~ "got " ~ segment_describe_value(domains)
+        ) -%}
+    {%- else -%}
+        {%- for value in domains -%}
+            {%- set domain = value | trim | lower if value is string else "" -%}
+            {%- set host_name = "[a-z0-9_-]+([.][a-z0-9_-]+)*" -%}
+            {%- if not modules.re.fullmatch(host_name, domain) -%}
+                {%- do problems.append(
+                    "internal_domains must hold host names such as example.com (no "
+                    ~ "scheme, port or path); got " ~ segment_describe_value(value)
+                ) -%}
+            {%- elif domain not in internal_domains -%}
+                {%- do internal_domains.append(domain) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+
     {%- if problems | length > 0 -%}
         {{ exceptions.raise_compiler_error(
             "Invalid dbt var(s) (set in dbt_project.yml, settings.yml or --vars):\n  - "
@@ -115,5 +139,6 @@
         "incremental_lookback_hours": lookback,
         "identity_ignore_values": lists.identity_ignore_values,
         "excluded_user_ids": lists.excluded_user_ids,
+        "internal_domains": internal_domains,
     }) }}
 {% endmacro %}
