@@ -35,6 +35,7 @@ demo: setup ## Start the local warehouse, load demo data, build every model, sho
 	$(SR) warehouse up
 	$(SR) warehouse reset --yes
 	$(SR) settings set segment_schemas '[production, ios]'
+	$(SR) settings set internal_domains '[harbordb.example]'
 	$(SR) generate $(DEMO_SOURCES) --events $(DEMO_EVENTS) --days 90 \
 		--end $(DEMO_END) --seed 42
 	$(SR) run

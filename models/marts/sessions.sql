@@ -5,6 +5,7 @@
         recompute_from="started_at",
         changed_keys=[{"macro": "sessions_changed_keys"}],
         change_logs=["int_events"],
+        channel_rules=True,
         indexes=[
             {"columns": ["session_id"], "unique": True},
             {"columns": ["person_id", "started_at"]},
@@ -20,7 +21,9 @@
     and the persons of its events now), the person's sessions that start at or
     after the earliest such session's start (sessions_changed_keys()); sessions
     that began earlier are unchanged and keep their numbers, and the rebuilt ones
-    are numbered after them.
+    are numbered after them. Each session's channel follows GA4's default channel
+    group (traffic_channel()) with the referrer lists of seeds/referrer_domains.csv;
+    editing that file or var internal_domains rebuilds the table (channel_rules).
 -#}
 {%- set incremental = change_driven_is_incremental() %}
 
@@ -179,6 +182,106 @@ numbered as (
     from rebuilt
 ),
 
+referrer_domains as (
+    select
+        lower(trim(seed.domain)) as site_domain,
+        lower(trim(seed.category)) as category
+    from {{ ref("referrer_domains") }} as seed
+),
+
+hosted as (
+    select
+        numbered.*,
+        {{ segment_url_host("numbered.referrer") }} as referrer_host
+    from numbered
+),
+
+sourced as (
+    -- where GA4 reads a session's source from: its first event's utm fields when
+    -- any is set, else its referrer's host, unless that is internal
+    select
+        hosted.*,
+        coalesce(
+            nullif(trim(hosted.utm_source), ''),
+            nullif(trim(hosted.utm_medium), ''),
+            nullif(trim(hosted.utm_campaign), '')
+        ) is not null as has_campaign,
+        case
+            when
+                coalesce(
+                    nullif(trim(hosted.utm_source), ''),
+                    nullif(trim(hosted.utm_medium), ''),
+                    nullif(trim(hosted.utm_campaign), '')
+                ) is not null
+                then nullif(lower(trim(hosted.utm_source)), '')
+            when not {{ segment_host_matches(
+                "hosted.referrer_host", segment_settings().internal_domains
+            ) }}
+                then hosted.referrer_host
+        end as channel_source,
+        nullif(lower(trim(hosted.utm_medium)), '') as channel_medium,
+        nullif(lower(trim(hosted.utm_campaign)), '') as channel_campaign
+    from hosted
+),
+
+sources as (
+    select distinct channel_source
+    from sourced
+    where channel_source is not null
+),
+
+source_matches as (
+    -- the seed's rows each source matches (equal, or a subdomain), with the
+    -- length of its longest matching domain
+    select
+        sources.channel_source,
+        referrer_domains.category,
+        length(referrer_domains.site_domain) as matched_length,
+        max(length(referrer_domains.site_domain)) over (
+            partition by sources.channel_source
+        ) as longest_length
+    from sources
+    inner join referrer_domains
+        on
+            sources.channel_source = referrer_domains.site_domain
+            or right(sources.channel_source, length(referrer_domains.site_domain) + 1)
+            = '.' || referrer_domains.site_domain
+),
+
+source_categories as (
+    -- only the longest matching domain counts: mail.google.com is email
+    select
+        channel_source,
+        bool_or(category = 'search') as is_search,
+        bool_or(category = 'social') as is_social,
+        bool_or(category = 'video') as is_video,
+        bool_or(category = 'shopping') as is_shopping,
+        bool_or(category = 'email') as is_email
+    from source_matches
+    where matched_length = longest_length
+    group by channel_source
+),
+
+categorized as (
+    select
+        sourced.*,
+        coalesce(source_categories.is_search, false) as is_search,
+        coalesce(source_categories.is_social, false) as is_social,
+        coalesce(source_categories.is_video, false) as is_video,
+        coalesce(source_categories.is_shopping, false) as is_shopping,
+        coalesce(source_categories.is_email, false) as is_email
+    from sourced
+    left join source_categories
+        on sourced.channel_source = source_categories.channel_source
+),
+
+channelled as (
+    select
+        categorized.*,
+        {{ traffic_channel("categorized") }} as channel
+    from categorized
+),
+
 final_columns as (
     select
         session_id,
@@ -193,6 +296,7 @@ final_columns as (
         utm_source,
         utm_medium,
         utm_campaign,
+        channel,
         session_number,
         duration_seconds,
         event_count,
@@ -200,7 +304,7 @@ final_columns as (
         session_date,
         started_at,
         ended_at
-    from numbered
+    from channelled
 )
 
 select * from final_columns

@@ -5,6 +5,7 @@
         changed_keys=[{"macro": "users_changed_keys"}],
         change_logs=["int_events"],
         on_schema_change="append_new_columns",
+        channel_rules=True,
         indexes=[{"columns": ["user_id"], "unique": True}],
     )
 }}
@@ -19,7 +20,9 @@
     log (resolved_user_id), and their first and last events the stored ones widened
     by the added events, so a busy user's history is not read again. Only a user
     who lost an event at or beyond a stored first or last event is looked up in
-    int_events' (person_id, occurred_at) index.
+    int_events' (person_id, occurred_at) index. first_touch_channel is the channel
+    of the person's first session; editing the channel rules rebuilds the table
+    (channel_rules, as for sessions).
 -#}
 {%- set base_columns = [
     "message_id", "source_schema", "anonymous_id", "user_id", "occurred_at",
@@ -28,7 +31,7 @@
 ] %}
 {%- set own_columns = [
     "user_id", "merged_user_ids", "event_count", "session_count", "identify_count",
-    "first_seen_at", "last_seen_at",
+    "first_seen_at", "last_seen_at", "first_touch_channel",
 ] %}
 {%- set traits = [] %}
 {%- if execute %}
@@ -221,6 +224,16 @@ session_counts as (
     group by sessions.resolved_user_id
 ),
 
+first_touches as (
+    -- the channel of the person's first session (sessions' channel_rules)
+    select
+        sessions.person_id as user_id,
+        sessions.channel as first_touch_channel
+    from sessions
+    inner join selected_users on sessions.person_id = selected_users.user_id
+    where sessions.session_number = 1
+),
+
 latest_traits as (
     select
         resolved_identifies.resolved_user_id as user_id,
@@ -261,11 +274,13 @@ joined as (
         coalesce(session_counts.session_count, 0) as session_count,
         coalesce(latest_traits.identify_count, 0) as identify_count,
         activity.first_seen_at,
-        activity.last_seen_at
+        activity.last_seen_at,
+        first_touches.first_touch_channel
     from selected_users
     left join merged_ids on selected_users.user_id = merged_ids.user_id
     left join activity on selected_users.user_id = activity.user_id
     left join session_counts on selected_users.user_id = session_counts.user_id
+    left join first_touches on selected_users.user_id = first_touches.user_id
     left join latest_traits on selected_users.user_id = latest_traits.user_id
 )
 

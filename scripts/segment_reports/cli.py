@@ -401,6 +401,13 @@ PREVIEWS = [
         " new_users from {rel} order by activity_date desc limit 7",
     ),
     (
+        "Sessions by channel (first_sessions: a person's first visit)",
+        "sessions",
+        "select channel, count(*) as sessions,"
+        " count(*) filter (where session_number = 1) as first_sessions"
+        " from {rel} group by 1 order by 2 desc, 1",
+    ),
+    (
         "Events by name (top 10)",
         "monthly_event_counts",
         "select event_name, sum(event_count) as events from {rel}"

@@ -54,6 +54,7 @@ USER_OWN_COLUMNS = {
     "identify_count",
     "first_seen_at",
     "last_seen_at",
+    "first_touch_channel",
 }
 
 
@@ -364,6 +365,7 @@ SESSION_FIELDS = (
     "page_view_count",
     "landing_page_path",
     "exit_page_path",
+    "channel",
 )
 
 
@@ -395,6 +397,7 @@ def users_vs_reference(conn, schema: str, ref: Reference) -> str:
             user["last_seen_at"],
             user["event_count"],
             user["session_count"],
+            user["first_touch_channel"],
             tuple((t, _plain(traits.get(t))) for t in trait_columns),
         )
 

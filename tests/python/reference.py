@@ -8,11 +8,14 @@ obviousness over speed: use it on test-sized data only.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import yaml
@@ -36,6 +39,107 @@ def project_vars() -> dict:
     """The defaults of dbt_project.yml's vars (configuration, not logic under test)."""
     project = Path(__file__).resolve().parents[2] / "dbt_project.yml"
     return yaml.safe_load(project.read_text())["vars"]
+
+
+def referrer_domains() -> dict[str, set[str]]:
+    """seeds/referrer_domains.csv as {domain: categories} (configuration)."""
+    seed = Path(__file__).resolve().parents[2] / "seeds" / "referrer_domains.csv"
+    domains: dict[str, set[str]] = defaultdict(set)
+    with seed.open(newline="") as rows:
+        for row in csv.DictReader(rows):
+            domains[row["domain"].strip().lower()].add(row["category"].strip().lower())
+    return domains
+
+
+PAID = re.compile(r"^(.*cp.*|ppc|retargeting|paid.*)$")
+SHOP_CAMPAIGN = re.compile(r"^(.*(([^a-df-z]|^)shop|shopping).*)$")
+EMAIL = {"email", "e-mail", "e_mail", "e mail"}
+SOCIAL_MEDIUMS = {
+    "social",
+    "social-network",
+    "social-media",
+    "sm",
+    "social network",
+    "social media",
+}
+
+
+def url_host(url: str | None) -> str | None:
+    """The lower-case host of a URL (a value without a scheme read as //value)."""
+    if url is None or not url.strip():
+        return None
+    text = url.strip()
+    if "://" not in text and not text.startswith("//"):
+        text = "//" + text
+    host = (urlsplit(text).hostname or "").rstrip(".")
+    return host or None
+
+
+def categories_of(source: str, domains: dict[str, set[str]]) -> set[str]:
+    """The categories of the longest seed domain that `source` equals or ends with."""
+    labels = source.split(".")
+    for start in range(len(labels)):  # longest suffix first
+        suffix = ".".join(labels[start:])
+        if suffix in domains:
+            return domains[suffix]
+    return set()
+
+
+def channel(
+    referrer: str | None,
+    utm: tuple,
+    internal: list[str],
+    domains: dict[str, set[str]],
+) -> str:
+    """GA4's default channel group for one session's first call."""
+    source, medium, campaign = (
+        (v or "").strip().lower() if isinstance(v, str) else "" for v in utm
+    )
+    if not (source or medium or campaign):
+        host = url_host(referrer)
+        if host is None or any(host == d or host.endswith("." + d) for d in internal):
+            return "Direct"
+        found = categories_of(host, domains)
+        for category, name in (
+            ("shopping", "Organic Shopping"),
+            ("social", "Organic Social"),
+            ("video", "Organic Video"),
+            ("search", "Organic Search"),
+            ("email", "Email"),
+        ):
+            if category in found:
+                return name
+        return "Referral"
+    found = categories_of(source, domains) if source else set()
+    paid = bool(PAID.match(medium))
+    shop = bool(SHOP_CAMPAIGN.match(campaign))
+    rules = [
+        ("Direct", source == "(direct)" and medium in ("", "(none)", "(not set)")),
+        ("Cross-network", "cross-network" in campaign),
+        ("Paid Shopping", ("shopping" in found or shop) and paid),
+        ("Paid Search", "search" in found and paid),
+        ("Paid Social", "social" in found and paid),
+        ("Paid Video", "video" in found and paid),
+        (
+            "Display",
+            medium in {"display", "banner", "expandable", "interstitial", "cpm"},
+        ),
+        ("Paid Other", paid),
+        ("Organic Shopping", "shopping" in found or shop),
+        ("Organic Social", "social" in found or medium in SOCIAL_MEDIUMS),
+        ("Organic Video", "video" in found or "video" in medium),
+        ("Organic Search", "search" in found or medium == "organic"),
+        ("Referral", medium in ("referral", "app", "link")),
+        ("Email", "email" in found or source in EMAIL or medium in EMAIL),
+        ("Affiliates", medium == "affiliate"),
+        ("Audio", medium == "audio"),
+        ("SMS", source == "sms" or medium == "sms"),
+        (
+            "Mobile Push Notifications",
+            medium.endswith("push") or "mobile" in medium or "notification" in medium,
+        ),
+    ]
+    return next((name for name, holds in rules if holds), "Unassigned")
 
 
 NOT_PROPERTIES = {
@@ -110,8 +214,13 @@ class Reference:
         session_timeout_minutes: int = 30,
         ignore_values: list[str] | None = None,
         excluded_user_ids: list[str] | None = None,
+        internal_domains: list[str] | None = None,
     ) -> None:
         self.conn = conn
+        if internal_domains is None:
+            internal_domains = project_vars()["internal_domains"]
+        self.internal = [d.strip().lower() for d in internal_domains]
+        self.domains = referrer_domains()
         self.schemas = schemas
         self.timeout = timedelta(minutes=session_timeout_minutes)
         if ignore_values is None:
@@ -390,6 +499,9 @@ class Reference:
                         "page_view_count": len(pages),
                         "landing_page_path": pages[0].page_path if pages else None,
                         "exit_page_path": pages[-1].page_path if pages else None,
+                        "channel": channel(
+                            first.referrer, first.utm, self.internal, self.domains
+                        ),
                     }
                 )
         by_person: dict[str, list[dict]] = defaultdict(list)
@@ -473,12 +585,20 @@ class Reference:
         for user_id in self.known_user_ids:
             calls = [c for c in self.calls if c.resolved_user_id == user_id]
             sessions = [s for s in self.sessions if s["resolved_user_id"] == user_id]
+            first_sessions = [
+                s
+                for s in self.sessions
+                if s["person_id"] == user_id and s["session_number"] == 1
+            ]
             result[user_id] = {
                 "merged_user_ids": sorted(self.merged.get(user_id, set())),
                 "first_seen_at": min((c.occurred_at for c in calls), default=None),
                 "last_seen_at": max((c.occurred_at for c in calls), default=None),
                 "event_count": len(calls),
                 "session_count": len(sessions),
+                "first_touch_channel": (
+                    first_sessions[0]["channel"] if first_sessions else None
+                ),
                 "traits": traits.get(user_id, {}),
             }
         return result

@@ -315,12 +315,13 @@ def test_readme_queries_return_rows_on_the_demo_data(cli_env, conn):
     sources = ["--source", "production:web", "--source", "ios:mobile"]
     steps = [
         ("settings", "set", "segment_schemas", "[production, ios]"),
+        ("settings", "set", "internal_domains", "[harbordb.example]"),
         ("generate", *sources, "--events", "20000", "--days", "90"),
         ("run",),
         ("generate", *sources, "--days", "1", "--seed", "42"),
         ("run",),
     ]
-    steps[1] = (*steps[1], "--end", end, "--seed", "42")
+    steps[2] = (*steps[2], "--end", end, "--seed", "42")
     for step in steps:
         result = sr(cli_env, *step)
         assert result.returncode == 0, (
@@ -329,7 +330,10 @@ def test_readme_queries_return_rows_on_the_demo_data(cli_env, conn):
         if step == ("run",):
             header = result.stderr
             assert "--exclude-resource-type unit_test" in header
-            assert "--vars '{segment_schemas: [production, ios]}'" in header
+            assert (
+                "--vars '{internal_domains: [harbordb.example], "
+                "segment_schemas: [production, ios]}'"
+            ) in header
             ran = json.loads(
                 (Path(cli_env["DBT_TARGET_PATH"]) / "run_results.json").read_text()
             )
@@ -338,7 +342,7 @@ def test_readme_queries_return_rows_on_the_demo_data(cli_env, conn):
             assert "unit_test" not in kinds
 
     queries = readme_queries()
-    assert len(queries) == 3
+    assert len(queries) == 5
     for query in queries:
         rows = conn.execute(query).fetchall()
         assert rows, f"no rows from the README query:\n{query}"
