@@ -3,10 +3,11 @@
         The project's vars, checked: a dict of segment_schemas (list of names),
         session_timeout_minutes (int), incremental_lookback_hours (number),
         identity_ignore_values and excluded_user_ids (lists of strings),
-        internal_domains (host names in lower case, each once). A wrong type or a
-        value out of range stops the run with a message naming the var while dbt
-        parses the project (the on-run-start hook calls this), before anything is
-        created. The README's Configuration section states each rule.
+        internal_domains (host names in lower case, each once),
+        retention_return_events (event names) and retention_max_weeks (1-520). A
+        wrong type or a value out of range stops the run with a message naming the
+        var while dbt parses the project (the on-run-start hook calls this), before
+        anything is created. The README's Configuration section states each rule.
     -#}
     {%- if not execute and target is not defined -%}
         {#-
@@ -23,6 +24,8 @@
             "identity_ignore_values": var("identity_ignore_values") | list,
             "excluded_user_ids": var("excluded_user_ids") | list,
             "internal_domains": var("internal_domains", []) | list,
+            "retention_return_events": var("retention_return_events", []) | list,
+            "retention_max_weeks": var("retention_max_weeks", 26),
         }) }}
     {%- endif -%}
     {%- set problems = [] -%}
@@ -122,6 +125,32 @@
         {%- endfor -%}
     {%- endif -%}
 
+    {%- set return_events = var("retention_return_events", []) -%}
+    {%- if return_events is string or return_events is mapping
+        or return_events is not iterable -%}
+        {%- do problems.append(
+            "retention_return_events must be a list of event names, for example "
+            ~ "[deployments_new]; got " ~ segment_describe_value(return_events)
+        ) -%}
+        {%- set return_events = [] -%}
+    {%- else -%}
+        {%- for name in return_events
+            if name is not string or name | trim == "" -%}
+            {%- do problems.append(
+                "retention_return_events must hold event names (non-empty "
+                ~ "strings); got " ~ segment_describe_value(name)
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+
+    {%- set max_weeks = var("retention_max_weeks", 26) -%}
+    {%- if not segment_is_integer(max_weeks) or max_weeks < 1 or max_weeks > 520 -%}
+        {%- do problems.append(
+            "retention_max_weeks must be a whole number of weeks from 1 to 520; got "
+            ~ segment_describe_value(max_weeks)
+        ) -%}
+    {%- endif -%}
+
     {%- if problems | length > 0 -%}
         {{ exceptions.raise_compiler_error(
             "Invalid dbt var(s) (set in dbt_project.yml, settings.yml or --vars):\n  - "
@@ -140,5 +169,7 @@
         "identity_ignore_values": lists.identity_ignore_values,
         "excluded_user_ids": lists.excluded_user_ids,
         "internal_domains": internal_domains,
+        "retention_return_events": return_events | map("trim") | unique | list,
+        "retention_max_weeks": max_weeks,
     }) }}
 {% endmacro %}

@@ -31,6 +31,7 @@ MARTS = (
     "monthly_event_counts",
     "deployment_views_by_user",
     "monthly_deployments_created",
+    "weekly_retention",
 )
 
 ENVELOPE = {
@@ -426,6 +427,17 @@ def daily_active_users_vs_reference(conn, schema: str, ref: Reference) -> str:
         for row in _select(conn, schema, "daily_active_users")
     }
     return _dict_diff(expected, actual)
+
+
+def weekly_retention_vs_reference(conn, schema: str, ref: Reference) -> str:
+    actual = {
+        (row["cohort_week"], row["weeks_since_first_seen"]): (
+            int(row["cohort_size"]),
+            int(row["retained_persons"]),
+        )
+        for row in _select(conn, schema, "weekly_retention")
+    }
+    return _dict_diff(ref.weekly_retention(), actual)
 
 
 def counts_vs_reference(

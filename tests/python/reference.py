@@ -566,6 +566,42 @@ class Reference:
             day += timedelta(days=1)
         return result
 
+    def weekly_retention(
+        self, return_events: list[str] | None = None, max_weeks: int | None = None
+    ) -> dict[tuple[date, int], tuple[int, int]]:
+        """{(cohort Monday, N): (cohort size, persons with a returning event in
+        week N)}, N from 0 to the latest event's week, at most max_weeks."""
+        settings = project_vars()
+        if return_events is None:
+            return_events = settings["retention_return_events"]
+        if max_weeks is None:
+            max_weeks = settings["retention_max_weeks"]
+
+        def monday(moment: datetime) -> date:
+            day = moment.astimezone(UTC).date()
+            return day - timedelta(days=day.weekday())
+
+        first: dict[str, date] = {}
+        returned: dict[str, set[date]] = defaultdict(set)
+        for call in self.calls:
+            if call.person_id is None:
+                continue
+            week = monday(call.occurred_at)
+            first[call.person_id] = min(first.get(call.person_id, week), week)
+            if not return_events or call.event_name in return_events:
+                returned[call.person_id].add(week)
+        if not first:
+            return {}
+        latest = max(monday(c.occurred_at) for c in self.calls)
+        result = {}
+        for cohort in set(first.values()):
+            members = [p for p, week in first.items() if week == cohort]
+            for n in range(min(max_weeks, (latest - cohort).days // 7) + 1):
+                week = cohort + timedelta(weeks=n)
+                kept = sum(1 for p in members if week in returned[p])
+                result[(cohort, n)] = (len(members), kept)
+        return result
+
     def users(self) -> dict[str, dict]:
         traits: dict[str, dict] = defaultdict(dict)
         ordered = sorted(self.identifies, key=lambda r: (occurred_at(r), r["id"]))

@@ -76,6 +76,7 @@ from incremental_helpers import (
     track,
     track_properties_vs_reference,
     users_vs_reference,
+    weekly_retention_vs_reference,
 )
 from reference import Reference
 from segment_reports.generator import generate_batch
@@ -1190,6 +1191,7 @@ def reference_checks(conn, schema: str, ref: Reference) -> dict[str, Callable]:
         "daily_active_users": lambda: daily_active_users_vs_reference(
             conn, schema, ref
         ),
+        "weekly_retention": lambda: weekly_retention_vs_reference(conn, schema, ref),
         "daily_event_counts": lambda: counts_vs_reference(
             conn,
             schema,
