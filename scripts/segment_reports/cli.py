@@ -408,6 +408,17 @@ PREVIEWS = [
         " from {rel} group by 1 order by 2 desc, 1",
     ),
     (
+        "Weekly retention, % of each cohort active N weeks after its first week",
+        "weekly_retention",
+        "select cohort_week, max(cohort_size) as persons, "
+        + ", ".join(
+            f"max(round(100 * retention_rate)) filter"
+            f" (where weeks_since_first_seen = {n}) as w{n}"
+            for n in range(9)
+        )
+        + " from {rel} group by 1 order by 1 desc limit 10",
+    ),
+    (
         "Events by name (top 10)",
         "monthly_event_counts",
         "select event_name, sum(event_count) as events from {rel}"
