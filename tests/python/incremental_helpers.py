@@ -32,6 +32,8 @@ MARTS = (
     "deployment_views_by_user",
     "monthly_deployments_created",
     "weekly_retention",
+    "accounts",
+    "account_members",
 )
 
 ENVELOPE = {
