@@ -6,20 +6,22 @@
     traits and the accounts tables' columns, holds its latest non-null value over
     the group calls (by occurred_at, then message id, as for users), else the
     accounts table's value (its latest-loaded row), as text. Members and their
-    activity come from account_members and int_person_days. Rebuilt in full on
-    every run: group calls and accounts are few.
+    activity come from account_members and int_person_days, the group calls from
+    int_group_calls. Rebuilt in full on every run: group calls and accounts are
+    few.
 -#}
 {%- set own_columns = [
     "group_id", "group_call_count", "member_count", "active_members_28d",
     "first_seen_at", "last_seen_at",
 ] %}
 {%- set account_keys = ["account_id", "source_schema", "received_at", "loaded_at"] %}
+{%- set group_calls = ref("stg_segment__groups") %}
 {%- set call_traits = [] %}
 {%- set table_traits = [] %}
 {%- if execute %}
     {%- set query %}
         select distinct jsonb_object_keys(traits) as trait
-        from {{ ref("stg_segment__groups") }}
+        from {{ group_calls }}
         where jsonb_typeof(traits) = 'object'
         order by trait
     {%- endset %}
@@ -36,19 +38,8 @@
 
 with
 
-group_calls as (
-    select *
-    from {{ ref("stg_segment__groups") }}
-    where group_id is not null
-),
-
-resolved as (
-    {{ resolve_identity("group_calls") }}
-),
-
 kept_calls as (
-    select * from resolved
-    where not is_excluded
+    select * from {{ ref("int_group_calls") }}
 ),
 
 account_rows as (
