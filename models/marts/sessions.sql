@@ -192,7 +192,12 @@ referrer_domains as (
 hosted as (
     select
         numbered.*,
-        {{ segment_url_host("numbered.referrer") }} as referrer_host
+        {{ segment_url_host("numbered.referrer") }} as referrer_host,
+        coalesce(
+            nullif(trim(numbered.utm_source), ''),
+            nullif(trim(numbered.utm_medium), ''),
+            nullif(trim(numbered.utm_campaign), '')
+        ) is not null as has_campaign
     from numbered
 ),
 
@@ -201,18 +206,8 @@ sourced as (
     -- any is set, else its referrer's host, unless that is internal
     select
         hosted.*,
-        coalesce(
-            nullif(trim(hosted.utm_source), ''),
-            nullif(trim(hosted.utm_medium), ''),
-            nullif(trim(hosted.utm_campaign), '')
-        ) is not null as has_campaign,
         case
-            when
-                coalesce(
-                    nullif(trim(hosted.utm_source), ''),
-                    nullif(trim(hosted.utm_medium), ''),
-                    nullif(trim(hosted.utm_campaign), '')
-                ) is not null
+            when hosted.has_campaign
                 then nullif(lower(trim(hosted.utm_source)), '')
             when not {{ segment_host_matches(
                 "hosted.referrer_host", segment_settings().internal_domains
