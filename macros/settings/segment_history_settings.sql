@@ -7,7 +7,9 @@
         excluded user ids. A model configured with `channel_rules: true` (its rows
         hold channels, README "For analysts", channels) also on internal_domains and
         the rows of the referrer_domains seed (segment_seed_digest()), so editing
-        either reclassifies them. incremental_lookback_hours is absent: it changes which
+        either reclassifies them. A model configured with `funnel_rules: true` (its
+        rows hold funnel steps) also on funnel_window_hours and the rows of the
+        funnels seed, so editing a funnel rebuilds them. incremental_lookback_hours is absent: it changes which
         raw rows a run re-reads, never a result.
     -#}
     {%- set settings = segment_settings() -%}
@@ -31,6 +33,12 @@
         {%- do recorded.update({
             "internal_domains": settings.internal_domains | sort,
             "referrer_domains": segment_seed_digest("referrer_domains"),
+        }) -%}
+    {%- endif -%}
+    {%- if node.config.get("funnel_rules") -%}
+        {%- do recorded.update({
+            "funnel_window_hours": settings.funnel_window_hours,
+            "funnels": segment_seed_digest("funnels"),
         }) -%}
     {%- endif -%}
     {{ return(recorded) }}

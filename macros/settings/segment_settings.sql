@@ -4,7 +4,8 @@
         session_timeout_minutes (int), incremental_lookback_hours (number),
         identity_ignore_values and excluded_user_ids (lists of strings),
         internal_domains (host names in lower case, each once),
-        retention_return_events (event names) and retention_max_weeks (1-520). A
+        retention_return_events (event names), retention_max_weeks (1-520) and
+        funnel_window_hours (a number of hours, more than 0 and at most 8760). A
         wrong type or a value out of range stops the run with a message naming the
         var while dbt parses the project (the on-run-start hook calls this), before
         anything is created. The README's Configuration section states each rule.
@@ -26,6 +27,7 @@
             "internal_domains": var("internal_domains", []) | list,
             "retention_return_events": var("retention_return_events", []) | list,
             "retention_max_weeks": var("retention_max_weeks", 26),
+            "funnel_window_hours": var("funnel_window_hours", 168),
         }) }}
     {%- endif -%}
     {%- set problems = [] -%}
@@ -151,6 +153,15 @@
         ) -%}
     {%- endif -%}
 
+    {%- set funnel_window = var("funnel_window_hours", 168) -%}
+    {%- if not segment_is_number(funnel_window)
+        or funnel_window <= 0 or funnel_window > 8760 -%}
+        {%- do problems.append(
+            "funnel_window_hours must be a number of hours above 0 and at most 8760 "
+            ~ "(a year); got " ~ segment_describe_value(funnel_window)
+        ) -%}
+    {%- endif -%}
+
     {%- if problems | length > 0 -%}
         {{ exceptions.raise_compiler_error(
             "Invalid dbt var(s) (set in dbt_project.yml, settings.yml or --vars):\n  - "
@@ -171,5 +182,6 @@
         "internal_domains": internal_domains,
         "retention_return_events": return_events | map("trim") | unique | list,
         "retention_max_weeks": max_weeks,
+        "funnel_window_hours": funnel_window,
     }) }}
 {% endmacro %}
