@@ -116,3 +116,16 @@ class DbtRunner:
                 f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
             )
         return result
+
+
+def project_copy(directory: Path, seeds: dict[str, str] | None = None) -> Path:
+    """A copy of this project in `directory`, with `seeds` ({seed name: CSV text})
+    replacing or adding seed files: what an analyst who edits a CSV runs."""
+    project = Path(directory)
+    for name in ("models", "macros", "seeds", "tests"):
+        shutil.copytree(REPO_ROOT / name, project / name)
+    for name in ("dbt_project.yml", "profiles.example.yml"):
+        shutil.copyfile(REPO_ROOT / name, project / name)
+    for name, text in (seeds or {}).items():
+        (project / "seeds" / f"{name}.csv").write_text(text)
+    return project

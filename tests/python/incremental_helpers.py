@@ -34,6 +34,7 @@ MARTS = (
     "weekly_retention",
     "accounts",
     "account_members",
+    "funnel_conversions",
 )
 
 ENVELOPE = {
@@ -440,6 +441,31 @@ def weekly_retention_vs_reference(conn, schema: str, ref: Reference) -> str:
         for row in _select(conn, schema, "weekly_retention")
     }
     return _dict_diff(ref.weekly_retention(), actual)
+
+
+def funnel_conversions_vs_reference(conn, schema: str, ref: Reference) -> str:
+    """Counts exactly, medians to a microsecond (the mart's are float8); the rates
+    must follow from the counts."""
+
+    def rounded(value) -> float | None:
+        return None if value is None else round(float(value), 6)
+
+    actual = {}
+    for row in _select(conn, schema, "funnel_conversions"):
+        entered, reached = int(row["persons_entered"]), int(row["persons_reached"])
+        assert abs(float(row["conversion_rate"]) - reached / entered) < 1e-12
+        actual[(row["funnel_name"], row["cohort_date"], row["step_number"])] = (
+            entered,
+            reached,
+            rounded(row["median_seconds_from_entry"]),
+            rounded(row["median_seconds_from_previous_step"]),
+        )
+    expected = {
+        key: (entered, reached, rounded(from_entry), rounded(from_previous))
+        for key, (entered, reached, from_entry, from_previous)
+        in ref.funnel_conversions().items()
+    }  # fmt: skip
+    return _dict_diff(expected, actual)
 
 
 def counts_vs_reference(

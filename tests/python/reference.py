@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +50,22 @@ def referrer_domains() -> dict[str, set[str]]:
         for row in csv.DictReader(rows):
             domains[row["domain"].strip().lower()].add(row["category"].strip().lower())
     return domains
+
+
+def funnel_definitions() -> dict[str, dict]:
+    """seeds/funnels.csv as {funnel: {"window": hours or None, "steps": [(event,
+    property name or None, property value or None), ...]}} (configuration)."""
+    seed = Path(__file__).resolve().parents[2] / "seeds" / "funnels.csv"
+    funnels: dict[str, dict] = {}
+    with seed.open(newline="") as rows:
+        for row in sorted(csv.DictReader(rows), key=lambda r: int(r["step_number"])):
+            funnel = funnels.setdefault(row["funnel_name"], {"steps": []})
+            if row["step_number"] == "1":
+                funnel["window"] = float(row["window_hours"] or "nan")
+            funnel["steps"].append(
+                (row["event_name"], row["property_name"] or None, row["property_value"])
+            )
+    return funnels
 
 
 PAID = re.compile(r"^(.*cp.*|ppc|retargeting|paid.*)$")
@@ -600,6 +617,86 @@ class Reference:
                 week = cohort + timedelta(weeks=n)
                 kept = sum(1 for p in members if week in returned[p])
                 result[(cohort, n)] = (len(members), kept)
+        return result
+
+    def funnel_conversions(
+        self, funnels: dict[str, dict] | None = None
+    ) -> dict[tuple[str, date, int], tuple]:
+        """{(funnel, entry day, step): (entered, reached, median seconds from
+        entry, median seconds from the previous step)}: each person's calls in
+        (occurred_at, event_id) order, walked forward step by step."""
+        if funnels is None:
+            funnels = funnel_definitions()
+        default_hours = project_vars()["funnel_window_hours"]
+        by_person: dict[str, list[Call]] = defaultdict(list)
+        for call in self.calls:
+            if call.person_id is not None:
+                by_person[call.person_id].append(call)
+        for calls in by_person.values():
+            calls.sort(key=lambda c: (c.occurred_at, c.event_id, c.source_schema))
+
+        def value(call: Call, name: str) -> str | None:
+            found = call.properties.get(name)
+            if found is None and call.event_type == "page":
+                found = {"path": call.page_path, "url": call.page_url,
+                         "referrer": call.referrer}.get(name)  # fmt: skip
+            if isinstance(found, bool):
+                return "true" if found else "false"
+            return None if found is None else str(found)
+
+        def matches(call: Call, step: tuple) -> bool:
+            event, name, wanted = step
+            return call.event_name == event and (
+                name is None or value(call, name) == wanted
+            )
+
+        reached: dict[tuple, list[tuple]] = defaultdict(list)
+        for funnel, definition in funnels.items():
+            hours = definition["window"]
+            window = timedelta(hours=default_hours if hours != hours else hours)
+            steps = definition["steps"]
+            for calls in by_person.values():
+                entries: dict[date, int] = {}
+                for index, call in enumerate(calls):
+                    day = call.occurred_at.astimezone(UTC).date()
+                    if day not in entries and matches(call, steps[0]):
+                        entries[day] = index
+                for day, entry in entries.items():
+                    entered_at = calls[entry].occurred_at
+                    position, previous_at = entry, entered_at
+                    reached[(funnel, day, 1)].append((0.0, None))
+                    for number, step in enumerate(steps[1:], start=2):
+                        later = [
+                            i for i in range(position + 1, len(calls))
+                            if matches(calls[i], step)
+                        ]  # fmt: skip
+                        if (
+                            not later
+                            or calls[later[0]].occurred_at > entered_at + window
+                        ):
+                            break
+                        position = later[0]
+                        at = calls[position].occurred_at
+                        reached[(funnel, day, number)].append(
+                            ((at - entered_at).total_seconds(),
+                             (at - previous_at).total_seconds())
+                        )  # fmt: skip
+                        previous_at = at
+        result = {}
+        for funnel, definition in funnels.items():
+            days = {day for (name, day, step) in reached if name == funnel}
+            for day in days:
+                entered = len(reached[(funnel, day, 1)])
+                for number in range(1, len(definition["steps"]) + 1):
+                    found = reached.get((funnel, day, number), [])
+                    from_entry = [f for f, _ in found]
+                    from_previous = [p for _, p in found if p is not None]
+                    result[(funnel, day, number)] = (
+                        entered,
+                        len(found),
+                        statistics.median(from_entry) if from_entry else None,
+                        statistics.median(from_previous) if from_previous else None,
+                    )
         return result
 
     def users(self) -> dict[str, dict]:

@@ -13,7 +13,6 @@ session on the next run, which must then equal a full build.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from dbt_helpers import REPO_ROOT, DbtRunner, libpq_env
+from dbt_helpers import REPO_ROOT, DbtRunner, libpq_env, project_copy
 from incremental_helpers import describe, mart_differences
 from segment_rows import RawWarehouse, at
 
@@ -195,13 +194,11 @@ def test_editing_the_seed_reclassifies_stored_sessions(warehouse, tmp_path):
     # A copy of the project whose seed lists blog.example.org as social: the next
     # run of the existing marts reclassifies the blog referrer, and equals a full
     # build with the edited seed.
-    project = tmp_path / "project"
-    for name in ("models", "macros", "seeds", "tests"):
-        shutil.copytree(REPO_ROOT / name, project / name)
-    for name in ("dbt_project.yml", "profiles.example.yml"):
-        shutil.copyfile(REPO_ROOT / name, project / name)
-    with (project / "seeds" / "referrer_domains.csv").open("a") as seed:
-        seed.write("blog.example.org,social\n")
+    seed = (REPO_ROOT / "seeds" / "referrer_domains.csv").read_text()
+    project = project_copy(
+        tmp_path / "project",
+        {"referrer_domains": seed + "blog.example.org,social\n"},
+    )
     edited = DbtRunner(
         libpq_env(warehouse.conninfo), tmp_path / "edited", project_dir=project
     )

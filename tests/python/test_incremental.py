@@ -67,6 +67,7 @@ from incremental_helpers import (
     drop_primary_key,
     events_vs_reference,
     fetch,
+    funnel_conversions_vs_reference,
     in_parallel,
     insert,
     insert_track,
@@ -1192,6 +1193,9 @@ def reference_checks(conn, schema: str, ref: Reference) -> dict[str, Callable]:
             conn, schema, ref
         ),
         "weekly_retention": lambda: weekly_retention_vs_reference(conn, schema, ref),
+        "funnel_conversions": lambda: funnel_conversions_vs_reference(
+            conn, schema, ref
+        ),
         "daily_event_counts": lambda: counts_vs_reference(
             conn,
             schema,
