@@ -419,6 +419,27 @@ PREVIEWS = [
         + " from {rel} group by 1 order by 1 desc limit 10",
     ),
     (
+        "Users by first-touch channel (returning: more than one session)",
+        "users",
+        "select first_touch_channel, count(*) as users,"
+        " round(100.0 * avg((session_count > 1)::int), 1) as pct_returning"
+        " from {rel} where first_touch_channel is not null"
+        " group by 1 order by 2 desc, 1",
+    ),
+    (
+        "Funnels, entries of the last 28 days (seeds/funnels.csv)",
+        "funnel_conversions",
+        "select funnel_name, step_number as step, event_name,"
+        " sum(persons_reached) as persons,"
+        " round(100.0 * sum(persons_reached) / sum(persons_entered), 1)"
+        " as pct_of_entries,"
+        " round(100.0 * sum(persons_reached) / nullif(lag(sum(persons_reached))"
+        " over (partition by funnel_name order by step_number), 0), 1)"
+        " as pct_of_previous"
+        " from {rel} where cohort_date > (select max(cohort_date) - 28 from {rel})"
+        " group by funnel_name, step_number, event_name order by 1, 2",
+    ),
+    (
         "Events by name (top 10)",
         "monthly_event_counts",
         "select event_name, sum(event_count) as events from {rel}"

@@ -342,7 +342,7 @@ def test_readme_queries_return_rows_on_the_demo_data(cli_env, conn):
             assert "unit_test" not in kinds
 
     queries = readme_queries()
-    assert len(queries) == 9
+    assert len(queries) == 11
     for query in queries:
         rows = conn.execute(query).fetchall()
         assert rows, f"no rows from the README query:\n{query}"
