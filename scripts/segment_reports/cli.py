@@ -419,11 +419,16 @@ PREVIEWS = [
         + " from {rel} group by 1 order by 1 desc limit 10",
     ),
     (
-        "Users by first-touch channel (returning: more than one session)",
-        "users",
-        "select first_touch_channel, count(*) as users,"
-        " round(100.0 * avg((session_count > 1)::int), 1) as pct_returning"
-        " from {rel} where first_touch_channel is not null"
+        "Persons by first-touch channel: sessions each, % still coming after 4 weeks",
+        "sessions",
+        "select channel as first_touch_channel, count(*) as persons,"
+        " round(avg(sessions), 1) as sessions_each,"
+        " round(100.0 * avg((last_start > first_start + interval '28 days')::int), 1)"
+        " as pct_after_4_weeks"
+        " from (select person_id, count(*) as sessions,"
+        " min(channel) filter (where session_number = 1) as channel,"
+        " min(started_at) as first_start, max(started_at) as last_start"
+        " from {rel} group by person_id) as persons"
         " group by 1 order by 2 desc, 1",
     ),
     (

@@ -15,6 +15,15 @@ deployment_type, size_gb, plan, and `region` from the release date on), view the
 invoices, upgrade plans (`"PlanUpgraded"`), enable 2FA (`"2fa_enabled"`), and use
 the mobile app (`application_opened`, screens, `alert_acknowledged`).
 
+Funnels and channels have something to show: each person has an origin
+(catalog.ORIGINS: direct, organic or paid search, email, organic or paid social,
+referral) that brings most of their marketing visits, with its referrer or utm
+campaign, and scales how often they come back (email and direct visitors return
+most, paid social least). A signed-out visitor who clicks a call to action opens
+the sign-up form and leaves 30% of the time; 30% of users never create a
+deployment and a quarter of the rest take days to create their first; one new
+deployment in ten is not opened at once.
+
 Tables and columns (schema.py): `tracks`, `pages` (web), `screens` (mobile),
 `identifies`, `groups` and `aliases` (web), one table per track event, and the
 upserted `users` and `accounts`. Every table starts `id varchar(1024)` (primary

@@ -93,6 +93,20 @@ CAMPAIGNS = [
     ("linkedin", "paid_social", "q3_enterprise", None, "video", 1),
 ]
 
+# Where a person first came from, and how often they come back: each person has one
+# origin, which brings most of their visits from the marketing site (a referrer, or
+# an index into CAMPAIGNS) and scales their activity, so that retention differs by
+# acquisition channel. (channel, referrer, campaign, weight, activity factor)
+ORIGINS = [
+    ("direct", None, None, 22, 1.15),
+    ("organic_search", "https://www.google.com/", None, 28, 1.1),
+    ("paid_search", "https://www.google.com/", 1, 12, 0.7),
+    ("email", None, 4, 8, 1.45),
+    ("organic_social", "https://news.ycombinator.com/", None, 9, 0.8),
+    ("paid_social", "https://www.linkedin.com/", 7, 6, 0.5),
+    ("referral", "https://stackoverflow.com/", None, 15, 1.0),
+]
+
 DOCS_QUERIES = [
     "replication",
     "connection string",

@@ -265,6 +265,14 @@ def _campaign(entry: tuple) -> tuple[str, int, str]:
 
 CAMPAIGNS = [_campaign(c) for c in catalog.CAMPAIGNS]
 PICK_CAMPAIGN = Picker(CAMPAIGNS, [c[-1] for c in catalog.CAMPAIGNS])
+# a person's origin: (referrer, campaign) of most of their marketing visits
+ORIGIN_ARRIVALS = [
+    (esc(referrer) if referrer else None, None if index is None else CAMPAIGNS[index])
+    for _, referrer, index, _, _ in catalog.ORIGINS
+]
+ORIGIN_SHARE = 0.6
+# a visitor who clicks a call to action opens the sign-up form, and leaves
+SIGNUP_FORM_AFTER_CTA = 0.3
 
 
 @dataclass(frozen=True)
@@ -775,11 +783,20 @@ def _steps(rng: Random, mean: float) -> int:
     return 1 + int(math.log(1 - rng.random()) / math.log(1 - p))
 
 
-def marketing_walk(s: Session, person: Person, n: int) -> None:
+def marketing_walk(
+    s: Session, person: Person, n: int, may_open_signup: bool = True
+) -> None:
+    """Pages of the marketing site. Most visits arrive the way the person first
+    came (their origin); a signed-out visitor who clicks a call to action may open
+    the sign-up form and leave (unless `may_open_signup` is false: the caller goes
+    on to sign up)."""
     rng = s.rng
     page = PICK_LANDING(rng)
-    referrer = PICK_REFERRER(rng)
-    campaign = PICK_CAMPAIGN(rng) if rng.random() < 0.2 else None
+    if rng.random() < ORIGIN_SHARE:
+        referrer, campaign = ORIGIN_ARRIVALS[person.origin]
+    else:
+        referrer = PICK_REFERRER(rng)
+        campaign = PICK_CAMPAIGN(rng) if rng.random() < 0.2 else None
     s.view(page, referrer, campaign)
     fired = False
     for _ in range(n - 1):
@@ -790,6 +807,15 @@ def marketing_walk(s: Session, person: Person, n: int) -> None:
         if page.track and not fired and rng.random() < TRACK_PROBABILITY[page.track]:
             _fire(s, person, page.track, None)
             fired = True
+            if (
+                page.track == "cta_clicked"
+                and may_open_signup
+                and s.uid is None
+                and rng.random() < SIGNUP_FORM_AFTER_CTA
+            ):
+                s.advance()
+                s.view(SIGNUP_PAGE, s.page_url)
+                return
         else:
             s.view(PICK_BROWSE(rng), s.page_url)
             fired = False
@@ -1102,7 +1128,7 @@ class Runner:
         if what == "signup":
             s = self._web_session(person, rng, moment, 0)
             s.set_ids(s.anon, None)
-            marketing_walk(s, person, 1 + int(rng.random() * 3))
+            marketing_walk(s, person, 1 + int(rng.random() * 3), False)
             s.advance()
             s.view(SIGNUP_PAGE, s.page_url)
             s.advance()
@@ -1183,8 +1209,10 @@ class Runner:
         s.advance()
         s.track("deployments_new", *self._deploy_props(d, person.plan_at(moment)))
         s.advance()
-        s.view(_deployment_page(d, "", "Deployment", "deployments_show"), s.page_url)
-        s.track("deployments_show", d.name, d.type)
+        if rng.random() < 0.9:  # most open the new deployment's page at once
+            page = _deployment_page(d, "", "Deployment", "deployments_show")
+            s.view(page, s.page_url)
+            s.track("deployments_show", d.name, d.type)
 
     def _mobile_deploy(
         self, person: Person, moment: int, rng: Random, d: Deployment

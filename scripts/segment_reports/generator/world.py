@@ -30,6 +30,7 @@ TAG_COMPANY = 5
 TAG_WEEK = 6
 TAG_FAULTS = 8
 TAG_IDENTITY = 9
+TAG_ORIGIN = 10
 
 
 def key(*parts: int) -> int:
@@ -130,6 +131,9 @@ ANCHOR_EVENTS_PER_DAY = 0.12
 SIGNUP_EVENTS = 7.0
 INSTALL_EVENTS = 5.0
 DEPLOY_GAP_DAYS = 60.0
+# users who never create a deployment, and those who take days to create the first
+NO_DEPLOYMENT_SHARE = 0.3
+SLOW_FIRST_DEPLOYMENT_SHARE = 0.25
 UPGRADE_GAP_DAYS = 150.0
 
 
@@ -159,6 +163,7 @@ class Core:
     signup_ms: int
     has_mobile: bool
     install_ms: int
+    origin: int  # index into catalog.ORIGINS
 
 
 def draw_core(world: World, index: int) -> tuple[Core, Random]:
@@ -173,10 +178,16 @@ def draw_core(world: World, index: int) -> tuple[Core, Random]:
         signup = world.anchor_ms + int(720 * spread * DAY)
     has_mobile = is_user and rng.random() < MOBILE_SHARE
     install = signup + int(rng.expovariate(1 / 20) * DAY) + HOUR
-    core = Core(index, is_user, act, tz, signup, has_mobile, install)
+    # its own stream, so the draws above stay what they were before origins existed
+    origin = _PICK_ORIGIN(Random(key(TAG_ORIGIN, world.seed, world.anchor_ms, index)))
+    act = min(8.0, act * catalog.ORIGINS[origin][4])
+    core = Core(index, is_user, act, tz, signup, has_mobile, install, origin)
     return core, rng
 
 
+_PICK_ORIGIN = Picker(
+    list(range(len(catalog.ORIGINS))), [o[3] for o in catalog.ORIGINS]
+)
 _PICK_TZ = Picker(
     list(range(len(catalog.TIMEZONES))), [t[3] for t in catalog.TIMEZONES]
 )
@@ -310,6 +321,7 @@ class Person:
         self.is_user = core.is_user
         self.act = core.act
         self.tz = core.tz
+        self.origin = core.origin
         self.tz_ms = tz_ms(core.tz)
         self.signup_ms = core.signup_ms if core.is_user else None
         self.locale = catalog.TIMEZONES[core.tz][2]
@@ -456,7 +468,12 @@ class Person:
         rng = Random(key(TAG_DEPLOYMENTS, world.seed, world.anchor_ms, self.index))
         found: list[Deployment] = []
         names: set[str] = set()
-        moment = self.signup_ms + int(rng.expovariate(1 / 0.3) * DAY) + 10 * MINUTE
+        draw = rng.random()
+        first_days = 8.0 if draw < SLOW_FIRST_DEPLOYMENT_SHARE else 0.3
+        moment = self.signup_ms + int(rng.expovariate(1 / first_days) * DAY)
+        moment += 10 * MINUTE
+        if draw >= 1 - NO_DEPLOYMENT_SHARE:
+            moment = limit  # never deploys
         gap = DEPLOY_GAP_DAYS / math.sqrt(self.act)
         while moment < limit:
             name = rng.choice(catalog.DEPLOYMENT_PREFIXES) + "-"
