@@ -120,8 +120,10 @@ candidates as (
             )
 ),
 
+-- each funnel's first step-1 event of each person and UTC day (sqlfluff's ST06
+-- takes distinct on for a calculated column)
 reached_1 as (
-    select distinct on (funnel_name, person_id, cohort_date)  -- noqa: ST06 (distinct on is no column)
+    select distinct on (funnel_name, person_id, cohort_date)  -- noqa: ST06
         funnel_name,
         person_id,
         occurred_at as entered_at,
