@@ -34,9 +34,9 @@
     candidates, plus one). The number of steps comes from the loaded seed
     (funnel_step_count()).
     An incremental run recomputes, for each person with a changed event of a step,
-    their entries from the UTC day of that event less the longest window
-    (funnel_changed_persons()); only rows that differ are rewritten and logged, for
-    funnel_conversions.
+    their entries from the UTC day of that event, less the longest window when a
+    later step names the event (funnel_changed_persons()); only rows that differ
+    are rewritten and logged, for funnel_conversions.
 -#}
 {%- set step_count = funnel_step_count() %}
 {%- set incremental = change_driven_is_incremental() %}

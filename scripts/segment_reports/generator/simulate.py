@@ -1130,6 +1130,8 @@ class Runner:
             s.set_ids(s.anon, None)
             marketing_walk(s, person, 1 + int(rng.random() * 3), False)
             s.advance()
+            _fire(s, person, "cta_clicked", None)  # "Start free"
+            s.advance()
             s.view(SIGNUP_PAGE, s.page_url)
             s.advance()
             uid = person.user_id_at(moment)
