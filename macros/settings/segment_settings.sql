@@ -5,7 +5,9 @@
         identity_ignore_values and excluded_user_ids (lists of strings),
         internal_domains (host names in lower case, each once),
         retention_return_events (event names), retention_max_weeks (1-520) and
-        funnel_window_hours (a number of hours, more than 0 and at most 8760). A
+        funnel_window_hours (a number of hours, more than 0 and at most 8760), and
+        freshness_warn_hours and freshness_error_hours (numbers above 0, warn at
+        most error; `segment-reports status` reads them). A
         wrong type or a value out of range stops the run with a message naming the
         var while dbt parses the project (the on-run-start hook calls this), before
         anything is created. The README's Configuration section states each rule.
@@ -161,6 +163,24 @@
             ~ "(a year); got " ~ segment_describe_value(funnel_window)
         ) -%}
     {%- endif -%}
+
+    {%- set warn_hours = var("freshness_warn_hours", 6) -%}
+    {%- set error_hours = var("freshness_error_hours", 24) -%}
+    {%- for name, value in [
+        ("freshness_warn_hours", warn_hours), ("freshness_error_hours", error_hours)
+    ] if not segment_is_number(value) or value <= 0 -%}
+        {%- do problems.append(
+            name ~ " must be a number of hours above 0; got "
+            ~ segment_describe_value(value)
+        ) -%}
+    {%- else -%}
+        {%- if warn_hours > error_hours -%}
+            {%- do problems.append(
+                "freshness_warn_hours (" ~ warn_hours ~ ") must not exceed "
+                ~ "freshness_error_hours (" ~ error_hours ~ ")"
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
 
     {%- if problems | length > 0 -%}
         {{ exceptions.raise_compiler_error(

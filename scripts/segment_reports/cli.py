@@ -166,8 +166,9 @@ def _effective_vars(project: Path) -> dict:
     return local_settings.load(local_settings.settings_path(project), known)
 
 
-def run_dbt(args: list[str]) -> int:
+def run_dbt(args: list[str], quiet: bool = False) -> int:
     """Run dbt with the project, profile and settings; returns the exit code.
+    `quiet`: dbt prints errors only (`dbt --quiet`), and this no header.
 
     dbt runs in a process group of its own: Ctrl-C or SIGTERM reaches it once,
     as SIGINT (dbt then cancels its queries); a second one kills it. If this
@@ -184,12 +185,15 @@ def run_dbt(args: list[str]) -> int:
             args = local_settings.with_vars(args, _effective_vars(project))
         except local_settings.SettingsError as exc:
             raise ConfigError(str(exc)) from exc
-        console.print(
-            f"[bold]dbt {escape(shlex.join(args))}[/] against "
-            f"{escape(connection.describe())}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        if not quiet:
+            console.print(
+                f"[bold]dbt {escape(shlex.join(args))}[/] against "
+                f"{escape(connection.describe())}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if quiet:
+        args = ["--quiet", *args]
     child = subprocess.Popen(
         [dbt_executable(), *args],
         env=env,
@@ -226,22 +230,158 @@ def run_dbt(args: list[str]) -> int:
     return code
 
 
+# seconds before each `dbt retry` of models that failed on a transient error
+RETRY_DELAYS = (5, 30, 120)
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.option(
     "--full-refresh", is_flag=True, help="Rebuild incremental models from scratch."
 )
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(0, 86400),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="When another run is building the same schema, wait this long for it "
+    "before exiting with 75.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=2,
+    show_default=True,
+    help="How many times to run models that failed on a transient error (the "
+    "server restarted, a deadlock) again with `dbt retry`, after 5, 30, 120 s.",
+)
+@click.option(
+    "--quiet", is_flag=True, help="Print errors only (for cron): no progress lines."
+)
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
-def run(full_refresh: bool, dbt_args: tuple[str, ...]) -> None:
+def run(
+    full_refresh: bool,
+    wait_seconds: float,
+    retries: int,
+    quiet: bool,
+    dbt_args: tuple[str, ...],
+) -> None:
     """Build every model and run the data tests: `dbt build` (extra arguments go
     to dbt). dbt unit tests are left to `make test`.
 
-    dbt vars come from the settings file (`segment-reports settings show`) and
-    `--vars`. Exit 0 success; 1 a model or test failed, or dbt was stopped or
-    killed; 2 a configuration or connection error.
+    One run at a time per target schema: a second one exits with 75 naming the
+    run that holds the lock (or waits, with --wait). Models that fail on a
+    transient error run again (--retries). Each run is recorded in
+    <target>_ops.runs and ends with a summary. dbt vars come from the settings
+    file (`segment-reports settings show`) and `--vars`. Exit 0 success; 1 a
+    model or test failed, or dbt was stopped or killed; 2 a configuration or
+    connection error; 75 another run holds the lock.
     """
+    import time
+
+    import psycopg
+
+    from . import audit
+    from .doctor import marts_schema
+    from .runlock import run_lock
+
     args = ["build", "--exclude-resource-type", "unit_test"]
     args += [*(["--full-refresh"] if full_refresh else []), *dbt_args]
-    sys.exit(run_dbt(args))
+    schema = marts_schema()
+    target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    results = project_dir() / target / "run_results.json"
+    try:
+        with run_lock(schema, wait_seconds) as lock:
+            record = audit.RunRecord(lock.conn, schema, full_refresh)
+            outcome = audit.Outcome()
+            try:
+                code = run_dbt(args, quiet)
+                outcome.add(results, record.started_at)
+                for attempt in range(1, retries + 1):
+                    errors = outcome.transient_errors() if code == FAILED else []
+                    if not errors:
+                        break
+                    delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
+                    console.print(
+                        f"[yellow]transient error[/] "
+                        f"({escape(errors[0].strip().splitlines()[0])}): running the "
+                        f"failed models again in {delay} s with dbt retry (attempt "
+                        f"{attempt} of {retries})"
+                    )
+                    time.sleep(delay)
+                    if not lock.still_held():
+                        console.print(
+                            "[red]the run lock is lost[/] (another run took it while "
+                            "the connection was down): not retrying"
+                        )
+                        break
+                    record.conn = lock.conn
+                    since = datetime.now(UTC)
+                    code = run_dbt(["retry"], quiet)
+                    outcome.add(results, since)
+            except click.ClickException as exc:
+                _record(record, lock, "failed", exc.exit_code, outcome)
+                raise
+            _record(record, lock, "success" if code == 0 else "failed", code, outcome)
+    except psycopg.OperationalError as exc:
+        raise ConfigError(connection_problem(exc)) from exc
+    if not quiet or code != 0:
+        _summary(outcome, code)
+    sys.exit(code)
+
+
+def _record(record, lock, status: str, code: int, outcome) -> None:
+    """Finish the run's audit row (reconnecting after a server restart); a lost
+    connection costs the row, not the run's exit code (the next run marks the
+    row `did not finish`)."""
+    try:
+        if lock.still_held():
+            record.conn = lock.conn
+        record.finish(status, code, outcome)
+    except psycopg_errors() as exc:
+        console.print(
+            f"[yellow]could not record the run in the runs table:[/] "
+            f"{escape(str(exc).strip())}"
+        )
+
+
+def _summary(outcome, code: int) -> None:
+    """The closing summary of a run: counts, raw rows and the slowest models."""
+    from rich.table import Table
+
+    grid = Table(title=f"Run summary (exit {code})", show_header=False)
+    grid.add_column("what")
+    grid.add_column("count")
+    rows = [
+        ("models ok / error / skipped",
+         f"{outcome.models_ok} / {outcome.models_error} / {outcome.models_skipped}"),
+        ("tests passed / warned / failed",
+         f"{outcome.tests_passed} / {outcome.tests_warned} / {outcome.tests_failed}"),
+        ("raw rows picked up", str(outcome.raw_rows_picked_up)),
+    ]  # fmt: skip
+    for name, seconds, status in outcome.slowest():
+        note = "" if status == "success" else f" ({status})"
+        rows.append((f"slowest: {name}", f"{seconds:.1f} s{note}"))
+    for what, count in rows:
+        grid.add_row(escape(what), escape(count))
+    console.print(grid)
+
+
+def connection_problem(exc: Exception) -> str:
+    """A connection error with what `segment-reports doctor` finds wrong."""
+    from . import doctor as checks
+
+    found = [
+        f"  {r.name}: {r.reason}" + (f" (fix: {r.fix})" if r.fix else "")
+        for r in checks.run_checks()
+        if r.status == checks.FAIL
+    ]
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+    return (
+        f"cannot connect to {connection.describe()}: {first}\n"
+        + ("doctor finds:\n" + "\n".join(found) if found else "")
+    ).strip()
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -379,6 +519,57 @@ def bench(
     out = Console(width=None if sys.stdout.isatty() else 120)
     for renderable in report(result):
         out.print(renderable)
+
+
+# --- status
+@main.command("status")
+@click.option(
+    "--runs",
+    "limit",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many of the latest runs to list.",
+)
+def run_status(limit: int) -> None:
+    """The latest runs (from <target>_ops.runs) and each source's freshness (its
+    last load, uuid_ts), for people and for monitors.
+
+    Exit 0 when the latest run succeeded and every source loaded within
+    freshness_error_hours (a source older than freshness_warn_hours is shown as
+    stale but passes); 1 when the latest run failed or did not finish, or a
+    source is older than freshness_error_hours or empty; 2 a configuration or
+    connection error.
+    """
+    import psycopg
+
+    from .doctor import marts_schema
+    from .status import Thresholds, report
+
+    try:
+        project = project_dir()
+        settings = {
+            **local_settings.known_vars(project),
+            **_effective_vars(project),
+        }
+        thresholds = Thresholds.from_settings(settings)
+    except (local_settings.SettingsError, ValueError) as exc:
+        raise ConfigError(str(exc)) from exc
+    schemas = settings.get("segment_schemas")
+    schemas = [schemas] if isinstance(schemas, str) else list(schemas or [])
+    out = Console(width=None if sys.stdout.isatty() else 160)
+    try:
+        with connection.connect(autocommit=True) as conn:
+            shown, problems = report(conn, marts_schema(), schemas, limit, thresholds)
+    except psycopg.OperationalError as exc:
+        raise ConfigError(connection_problem(exc)) from exc
+    except psycopg_errors() as exc:
+        raise ConfigError(f"cannot read the run status: {str(exc).strip()}") from exc
+    for renderable in shown:
+        out.print(renderable)
+    if problems:
+        out.print(f"[red]unhealthy:[/] {escape('; '.join(problems))}")
+        sys.exit(FAILED)
 
 
 # --- previews

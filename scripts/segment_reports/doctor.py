@@ -394,28 +394,38 @@ def check_mixed_case(conn: psycopg.Connection, schema: str) -> CheckResult:
     )
 
 
-def check_last_load(
-    conn: psycopg.Connection, schema: str, now: datetime | None = None
-) -> CheckResult:
-    name = f"last load: {schema}"
-    tables = [
+# Segment's call tables, whose uuid_ts says when a sync last loaded rows.
+CALL_TABLES = ("tracks", "pages", "screens", "identifies", "groups", "aliases")
+
+
+def readable_load_tables(
+    conn: psycopg.Connection, schema: str, names: tuple[str, ...]
+) -> list[str]:
+    """Those of `names` in `schema` that have uuid_ts and that we may read."""
+    return [
         r[0]
         for r in conn.execute(
             "select c.relname from pg_class c"
             " join pg_namespace n on n.oid = c.relnamespace"
             " join pg_attribute a on a.attrelid = c.oid and a.attname = 'uuid_ts'"
-            " where n.nspname = %s and c.relname in ('tracks', 'pages')"
+            " and not a.attisdropped"
+            " where n.nspname = %s and c.relname = any(%s)"
+            " and c.relkind in ('r', 'p', 'v', 'f')"
             " and has_table_privilege(c.oid, 'SELECT') order by c.relname",
-            (schema,),
+            (schema, list(names)),
         ).fetchall()
     ]
+
+
+def last_load(
+    conn: psycopg.Connection, schema: str, names: tuple[str, ...] = CALL_TABLES
+) -> datetime | None:
+    """The newest uuid_ts of those tables, in UTC (Segment writes it without a
+    time zone, in UTC; read as stored, whatever the session's zone); None when
+    there is no such table or it is empty."""
+    tables = readable_load_tables(conn, schema, names)
     if not tables:
-        return CheckResult(
-            name,
-            WARN,
-            f"no readable tracks or pages table with uuid_ts in {schema}",
-            "Check that Segment has synced this source at least once.",
-        )
+        return None
     from psycopg import sql
 
     query = sql.SQL(" union all ").join(
@@ -426,17 +436,35 @@ def check_last_load(
         sql.SQL("select max(m) from ({}) as loads(m)").format(query)
     ).fetchone()[0]
     if latest is None:
+        return None
+    if latest.tzinfo is None:
+        latest = latest.replace(tzinfo=UTC)
+    return latest.astimezone(UTC)
+
+
+def check_last_load(
+    conn: psycopg.Connection, schema: str, now: datetime | None = None
+) -> CheckResult:
+    name = f"last load: {schema}"
+    tables = readable_load_tables(conn, schema, ("pages", "tracks"))
+    if not tables:
+        return CheckResult(
+            name,
+            WARN,
+            f"no readable tracks or pages table with uuid_ts in {schema}",
+            "Check that Segment has synced this source at least once.",
+        )
+    latest = last_load(conn, schema, tuple(tables))
+    if latest is None:
         return CheckResult(
             name,
             WARN,
             f"{' and '.join(tables)} in {schema} are empty",
             "Check the Segment source's sync status in the Segment app.",
         )
-    if latest.tzinfo is None:
-        latest = latest.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
     age = now - latest
-    stamp = latest.astimezone(UTC).isoformat(timespec="seconds")
+    stamp = latest.isoformat(timespec="seconds")
     if age > STALE_AFTER:
         hours = age.total_seconds() / 3600
         return CheckResult(

@@ -1,7 +1,9 @@
 """Exit codes of every `segment-reports` command, and stopping on SIGTERM.
 
 0 success; 1 a model or test failed, or the command was stopped (Ctrl-C,
-SIGTERM, a killed dbt); 2 a configuration, argument or connection error.
+SIGTERM, a killed dbt); 2 a configuration, argument or connection error; 75
+(EX_TEMPFAIL of sysexits.h) another run holds the target schema's lock: try
+again later.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import click
 
 FAILED = 1
 CONFIG = 2
+LOCKED = 75
 
 
 class ConfigError(click.ClickException):

@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from dbt_helpers import DbtRunner
+from dbt_helpers import DbtRunner, cli_environment
 from segment_reports.cluster import Cluster, free_port
 
 TEST_SETTINGS = {
@@ -175,3 +175,9 @@ def conn(pg_database: dict) -> Iterator[psycopg.Connection]:
 def dbt(pg_env: dict[str, str], tmp_path: Path) -> DbtRunner:
     """Runs the project's dbt against this test's database (see dbt_helpers)."""
     return DbtRunner(pg_env, tmp_path)
+
+
+@pytest.fixture
+def cli_env(pg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Environment for `segment-reports`: the test database, private dbt paths."""
+    return cli_environment(pg_env, tmp_path)

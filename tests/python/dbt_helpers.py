@@ -18,6 +18,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
+CLI = str(Path(sys.executable).with_name("segment-reports"))
 
 # Variables of the calling shell that would point dbt somewhere else.
 _SCRUBBED = ("DBT_PROFILES_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_PROJECT_DIR")
@@ -129,3 +130,40 @@ def project_copy(directory: Path, seeds: dict[str, str] | None = None) -> Path:
     for name, text in (seeds or {}).items():
         (project / "seeds" / f"{name}.csv").write_text(text)
     return project
+
+
+def sr(env: dict[str, str], *args: str, timeout: float = 900):
+    """`segment-reports ARGS` in the checkout with `env` (see the cli_env fixture)."""
+    return subprocess.run(
+        [CLI, *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def cli_environment(pg_env: dict[str, str], directory: Path) -> dict[str, str]:
+    """Environment for `segment-reports` against the database of `pg_env`, with
+    dbt's profiles, target and log directories and a settings file in
+    `directory` (the cli_env fixture's, for a test database)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PG", "DBT_", "SEG"))
+    }
+    profiles = Path(directory) / "profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO_ROOT / "profiles.example.yml", profiles / "profiles.yml")
+    env.update(pg_env)
+    env.update(
+        SEGMENT_REPORTS_HOME=str(REPO_ROOT),
+        SEGMENT_REPORTS_SETTINGS=str(Path(directory) / "settings.yml"),
+        DBT_PROFILES_DIR=str(profiles),
+        DBT_TARGET_PATH=str(Path(directory) / "target"),
+        DBT_LOG_PATH=str(Path(directory) / "logs"),
+        DBT_SCHEMA="analytics",
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_PARTIAL_PARSE="false",
+    )
+    return env

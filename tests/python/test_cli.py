@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -23,47 +21,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from dbt_helpers import CLI, REPO_ROOT, sr
 from segment_reports.cli import main
 from segment_reports.generator import generate_batch
 from segment_reports.settings import with_vars
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CLI = str(Path(sys.executable).with_name("segment-reports"))
-
-
-@pytest.fixture
-def cli_env(pg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """Environment for `segment-reports`: the test database, private dbt paths."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PG", "DBT_", "SEG"))
-    }
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    shutil.copyfile(REPO_ROOT / "profiles.example.yml", profiles / "profiles.yml")
-    env.update(pg_env)
-    env.update(
-        SEGMENT_REPORTS_HOME=str(REPO_ROOT),
-        SEGMENT_REPORTS_SETTINGS=str(tmp_path / "settings.yml"),
-        DBT_PROFILES_DIR=str(profiles),
-        DBT_TARGET_PATH=str(tmp_path / "target"),
-        DBT_LOG_PATH=str(tmp_path / "logs"),
-        DBT_SCHEMA="analytics",
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DBT_PARTIAL_PARSE="false",
-    )
-    return env
-
-
-def sr(env: dict[str, str], *args: str, timeout: float = 900):
-    return subprocess.run(
-        [CLI, *args],
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def declared_vars() -> set[str]:
