@@ -25,7 +25,8 @@
     incremental run recomputes the events of each changed device from its
     recompute_from (changed_devices(): always a session start, so sessionizing from
     it gives what a full build gives), and adds new calls that carry no id at all
-    (they belong to no device or session). A recomputed event that comes out as
+    (they belong to no device or session), unless a rebuilt staging model staged a
+    stored one again. A recomputed event that comes out as
     stored (most of a session that a new call extends) is left in place, so the
     change log holds only the events that changed, and tells the per-person,
     per-day and per-session models which persons, days, events and sessions did.
@@ -150,6 +151,15 @@ calls as (
                 where
                     {{ relation }}.device_key is null
                     and {{ relation }}.staged_at > {{ since }}
+                    -- staged again (a rebuilt staging model): stored already
+                    and not exists (
+                        select from {{ this }} as stored
+                        where
+                            stored.device_key is null
+                            and stored.occurred_at = {{ relation }}.occurred_at
+                            and stored.source_schema = {{ relation }}.source_schema
+                            and stored.event_id = {{ relation }}.event_id
+                    )
             {%- endif %}
             {{ "union all" if not (loop.last and last_kind) }}
         {%- endfor %}
