@@ -8,15 +8,19 @@ of these runs the marts equal a full refresh of the same raw data.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import yaml
+from psycopg import sql
 
 from conftest import _running_cluster
 from dbt_helpers import CLI, REPO_ROOT, DbtRunner, cli_environment, libpq_env, sr
@@ -127,6 +131,127 @@ def test_a_killed_run_is_shown_as_not_finished_and_the_next_catches_up(
         time.sleep(1)
     assert result.returncode == 0, result.stdout[-3000:]
     assert [row[:2] for row in runs(conn)] == [("did not finish", None), ("success", 0)]
+    equals_a_full_build(pg_env, conn, tmp_path)
+
+
+def _dbt_processes(parent: int) -> list[int]:
+    """The pids of the dbt processes `parent` (a segment-reports run) started."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # exited meanwhile
+        if ppid == parent and b"dbt" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@contextlib.contextmanager
+def paused_at(pg_database: dict, relation: str) -> Iterator[Callable[[], bool]]:
+    """Hold an ACCESS EXCLUSIVE lock on `relation` until the block ends, so that a
+    run stops inside the model that touches it; yields a check: is a connection of
+    the run waiting for that lock now?"""
+    with psycopg.connect(**pg_database) as blocker:
+        blocker.execute(f"lock table {relation} in access exclusive mode")
+        with psycopg.connect(**pg_database, autocommit=True) as watcher:
+
+            def waiting() -> bool:
+                return watcher.execute(
+                    "select exists (select from pg_locks where not granted"
+                    " and relation = %s::regclass)",
+                    [relation],
+                ).fetchone()[0]
+
+            yield waiting
+        blocker.rollback()
+
+
+def _wait_for(check: Callable[[], bool], proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 300
+    while not check():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run never reached the model"
+        time.sleep(0.1)
+
+
+def _late_sync(conn: psycopg.Connection) -> list[str]:
+    """A sync that commits while a run is in progress: two track calls, one with
+    a uuid_ts later than every staged row, one loaded (uuid_ts) an hour before
+    the latest staged row but committed only now (within the lookback); their ids."""
+    (latest,) = conn.execute("select max(uuid_ts) from production.tracks").fetchone()
+    ids = []
+    for name, loaded in (("late-new", latest + timedelta(minutes=1)),
+                         ("late-old", latest - timedelta(hours=1))):  # fmt: skip
+        row = {
+            "id": name,
+            "anonymous_id": f"anon-{name}",
+            "user_id": None,
+            "event": "docs_searched",
+            "event_text": "Docs Searched",
+            "timestamp": loaded - timedelta(hours=2),
+            "received_at": loaded - timedelta(hours=2),
+            "uuid_ts": loaded,
+        }
+        for table in ("tracks", "docs_searched"):
+            columns = sql.SQL(", ").join(map(sql.Identifier, row))
+            conn.execute(
+                sql.SQL("insert into {} ({}) values ({})").format(
+                    sql.Identifier("production", table),
+                    columns,
+                    sql.SQL(", ").join(sql.Placeholder() * len(row)),
+                ),
+                list(row.values()),
+            )
+        ids.append(name)
+    return ids
+
+
+def test_dbt_killed_mid_model_and_rows_loaded_mid_run_lose_nothing(
+    cli_env, pg_env, pg_database, conn, tmp_path
+):
+    """kill -9 of dbt inside a staging model, inside int_events and inside a
+    mart (each run stopped by a lock on the model's table, then killed), and a
+    sync committing while a run is past staging: the next runs catch up, every
+    loaded call is in the marts once, and the marts equal a full build."""
+    generate_batch(conn, ["production"], events=1500, days=3, end="2024-03-01")
+    assert sr(cli_env, "run").returncode == 0
+    generate_batch(conn, ["production"], events=500, days=1, end="2024-03-02")
+    for relation in (
+        "analytics_staging.stg_segment__pages",
+        "analytics_intermediate.int_events",
+        "analytics.sessions",
+    ):
+        with paused_at(pg_database, relation) as waiting:
+            proc = start(cli_env, "run")
+            _wait_for(waiting, proc)
+            dbt = _dbt_processes(proc.pid)
+            assert dbt, "no dbt process under the run"
+            for pid in dbt:
+                os.kill(pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, out[-3000:] + err
+        assert "dbt was killed by signal 9 (SIGKILL)" in " ".join(out.split() + err.split())
+        assert runs(conn)[-1][:2] == ("failed", 1)
+    # a run stopped past staging while a sync commits; its rows wait for the next
+    with paused_at(pg_database, "analytics_intermediate.int_events") as waiting:
+        proc = start(cli_env, "run")
+        _wait_for(waiting, proc)
+        synced = _late_sync(conn)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out[-3000:] + err
+    assert sr(cli_env, "run").returncode == 0
+    found = conn.execute(
+        "select event_id, count(*) from analytics.events where event_id = any(%s)"
+        " group by event_id order by event_id",
+        [synced],
+    ).fetchall()
+    assert found == [(name, 1) for name in sorted(synced)]
+    assert [row[:2] for row in runs(conn)] == [
+        ("success", 0), ("failed", 1), ("failed", 1), ("failed", 1),
+        ("success", 0), ("success", 0),
+    ]  # fmt: skip
     equals_a_full_build(pg_env, conn, tmp_path)
 
 
