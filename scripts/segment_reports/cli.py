@@ -274,21 +274,29 @@ def run(
     run that holds the lock (or waits, with --wait). Models that fail on a
     transient error run again (--retries). Each run is recorded in
     <target>_ops.runs and ends with a summary. dbt vars come from the settings
-    file (`segment-reports settings show`) and `--vars`. Exit 0 success; 1 a
-    model or test failed, or dbt was stopped or killed; 2 a configuration or
-    connection error; 75 another run holds the lock.
+    file (`segment-reports settings show`) and `--vars`. After a successful
+    build, the milestones of actions.yml are evaluated and announced (a message
+    that cannot be delivered yet is a warning, retried on the next run). Exit 0
+    success; 1 a model or test failed, or dbt was stopped or killed; 2 a
+    configuration (actions.yml included) or connection error; 75 another run
+    holds the lock.
     """
     import time
 
     import psycopg
 
     from . import audit
+    from . import milestones as actions
     from .doctor import marts_schema
     from .runlock import run_lock
 
     args = ["build", "--exclude-resource-type", "unit_test"]
     args += [*(["--full-refresh"] if full_refresh else []), *dbt_args]
     schema = marts_schema()
+    try:
+        milestones = actions.load(actions.actions_path(project_dir()))
+    except actions.ActionsError as exc:
+        raise ConfigError(str(exc)) from exc
     target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
     results = project_dir() / target / "run_results.json"
     try:
@@ -324,11 +332,80 @@ def run(
                 _record(record, lock, "failed", exc.exit_code, outcome)
                 raise
             _record(record, lock, "success" if code == 0 else "failed", code, outcome)
+            if code == 0 and milestones:
+                code = _announce(schema, milestones, record.run_id, quiet)
     except psycopg.OperationalError as exc:
         raise ConfigError(connection_problem(exc)) from exc
     if not quiet or code != 0:
         _summary(outcome, code)
     sys.exit(code)
+
+
+# Fault injection for the test suite: `crash-after-outbox` kills the run with
+# SIGKILL right after the outbox transaction commits, before anything is sent.
+FAULT_ENV = "SEGMENT_REPORTS_FAULT"
+
+
+def _announce(schema: str, milestones: list, run_id, quiet: bool) -> int:
+    """Milestone actions after a successful build, under the run lock: write
+    newly crossed thresholds to the outbox, then deliver every undelivered
+    message. A delivery that fails is a warning (retried on the next run), not
+    a failed run; a milestone naming a missing mart or column is exit 2; an
+    error reading the marts is exit 1."""
+    import psycopg
+
+    from . import milestones as actions
+
+    try:
+        with connection.connect(
+            autocommit=True, application_name="segment-reports milestones"
+        ) as conn:
+            actions.check_marts(conn, schema, milestones)
+            found = actions.evaluate(conn, schema, milestones, run_id)
+            if os.environ.get(FAULT_ENV) == "crash-after-outbox":
+                os.kill(os.getpid(), signal.SIGKILL)
+            delivery = actions.publish(conn, schema, milestones)
+    except actions.ActionsError as exc:
+        raise ConfigError(f"actions.yml: {exc}") from exc
+    except psycopg.Error as exc:
+        console.print(
+            f"[red]milestones not evaluated:[/] {escape(str(exc).strip())}; exit "
+            f"{FAILED}"
+        )
+        return FAILED
+    if not quiet:
+        for name, threshold in found.written:
+            console.print(
+                f"milestone {escape(name)}: {threshold} crossed (count "
+                f"{found.counts[name]}), written to the outbox",
+                highlight=False,
+            )
+        for payload in delivery.delivered:
+            console.print(
+                f"[green]milestone {escape(payload['milestone'])}: "
+                f"{payload['threshold']} announced[/] (message id "
+                f"{payload['message_id']})",
+                highlight=False,
+            )
+    for name, threshold, error in delivery.failed:
+        console.print(
+            f"[yellow]milestone {escape(name)}: {threshold} not delivered:[/] "
+            f"{escape(error)}",
+            highlight=False,
+        )
+    if delivery.failed:
+        console.print(
+            f"[yellow]{len(delivery.failed)} milestone message(s) undelivered[/]: "
+            "the next run tries again (segment-reports status lists them)",
+            highlight=False,
+        )
+    if delivery.orphaned:
+        console.print(
+            f"[yellow]{delivery.orphaned} undelivered milestone message(s) belong to "
+            "milestones no longer in actions.yml[/]: kept in the outbox, not sent",
+            highlight=False,
+        )
+    return 0
 
 
 def _record(record, lock, status: str, code: int, outcome) -> None:
@@ -531,20 +608,29 @@ def bench(
     show_default=True,
     help="How many of the latest runs to list.",
 )
-def run_status(limit: int) -> None:
+@click.option(
+    "--undelivered-minutes",
+    type=click.FloatRange(0, 525600),
+    default=60,
+    show_default=True,
+    metavar="MINUTES",
+    help="Unhealthy when a milestone message has waited longer than this for delivery.",
+)
+def run_status(limit: int, undelivered_minutes: float) -> None:
     """The latest runs (from <target>_ops.runs) and each source's freshness (its
     last load, uuid_ts), for people and for monitors.
 
     Exit 0 when the latest run succeeded and every source loaded within
     freshness_error_hours (a source older than freshness_warn_hours is shown as
-    stale but passes); 1 when the latest run failed or did not finish, or a
-    source is older than freshness_error_hours or empty; 2 a configuration or
-    connection error.
+    stale but passes); 1 when the latest run failed or did not finish, a
+    source is older than freshness_error_hours or empty, or a milestone message
+    has been undelivered for longer than --undelivered-minutes; 2 a
+    configuration or connection error.
     """
     import psycopg
 
     from .doctor import marts_schema
-    from .status import Thresholds, report
+    from .status import Thresholds, milestone_report, report
 
     try:
         project = project_dir()
@@ -561,6 +647,9 @@ def run_status(limit: int) -> None:
     try:
         with connection.connect(autocommit=True) as conn:
             shown, problems = report(conn, marts_schema(), schemas, limit, thresholds)
+            waiting, late = milestone_report(conn, marts_schema(), undelivered_minutes)
+            shown += waiting
+            problems += late
     except psycopg.OperationalError as exc:
         raise ConfigError(connection_problem(exc)) from exc
     except psycopg_errors() as exc:

@@ -14,7 +14,7 @@ import psycopg
 from rich.markup import escape
 from rich.table import Table
 
-from . import audit
+from . import audit, milestones
 from .doctor import CALL_TABLES, last_load
 from .runlock import holder
 
@@ -141,3 +141,39 @@ def report(
         fresh.add_row(escape(source), when, f"{hours:.1f} h", state)
     shown.append(fresh)
     return shown, problems
+
+
+def milestone_report(
+    conn: psycopg.Connection,
+    schema: str,
+    alert_minutes: float,
+    now: datetime | None = None,
+) -> tuple[list, list[str]]:
+    """The milestone messages not delivered yet (from the outbox), and a problem
+    when the oldest has waited longer than `alert_minutes`."""
+    rows = milestones.undelivered(conn, schema)
+    if not rows:
+        return [], []
+    now = now or datetime.now(UTC)
+    grid = Table(
+        title=f"Undelivered milestone messages: "
+        f"{audit.ops_schema(schema)}.{milestones.OUTBOX}"
+    )
+    for column in ("milestone", "threshold", "written (UTC)", "attempts", "last error"):
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(
+            escape(row["milestone"]),
+            str(row["threshold"]),
+            f"{row['created_at'].astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            str(row["attempts"]),
+            escape(row["last_error"] or ""),
+        )
+    minutes = (now - rows[0]["created_at"]).total_seconds() / 60
+    problems = []
+    if minutes > alert_minutes:
+        problems.append(
+            f"{len(rows)} milestone message(s) undelivered, the oldest for "
+            f"{minutes:.0f} min"
+        )
+    return [grid], problems

@@ -23,6 +23,7 @@ import pytest
 from psycopg import sql
 
 from dbt_helpers import DbtRunner, cli_environment
+from segment_reports.broker import INSTALL_HINT, Broker, server_binary
 from segment_reports.cluster import Cluster, free_port
 
 TEST_SETTINGS = {
@@ -86,10 +87,12 @@ def _database_name(*parts: str) -> str:
 @pytest.fixture(scope="session", autouse=True)
 def _no_local_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Commands under test ignore the checkout's settings.yml (`make demo` writes
-    one); a test that wants settings points SEGMENT_REPORTS_SETTINGS elsewhere."""
-    missing = tmp_path_factory.mktemp("settings") / "settings.yml"
+    one) and actions.yml; a test that wants them points SEGMENT_REPORTS_SETTINGS
+    or SEGMENT_REPORTS_ACTIONS elsewhere."""
+    missing = tmp_path_factory.mktemp("settings")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SEGMENT_REPORTS_SETTINGS", str(missing))
+        patch.setenv("SEGMENT_REPORTS_SETTINGS", str(missing / "settings.yml"))
+        patch.setenv("SEGMENT_REPORTS_ACTIONS", str(missing / "actions.yml"))
         yield
 
 
@@ -181,3 +184,19 @@ def dbt(pg_env: dict[str, str], tmp_path: Path) -> DbtRunner:
 def cli_env(pg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """Environment for `segment-reports`: the test database, private dbt paths."""
     return cli_environment(pg_env, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> Iterator[Broker]:
+    """A throwaway RabbitMQ broker on a loopback port (as the `rabbitmq` OS user
+    when root), stopped at the end. A missing rabbitmq-server fails the tests that
+    need it, with the command that installs it."""
+    if server_binary() is None:
+        pytest.fail(f"rabbitmq-server is not installed: {INSTALL_HINT}")
+    broker = Broker()
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        broker.remove()

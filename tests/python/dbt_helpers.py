@@ -147,8 +147,9 @@ def sr(env: dict[str, str], *args: str, timeout: float = 900):
 
 def cli_environment(pg_env: dict[str, str], directory: Path) -> dict[str, str]:
     """Environment for `segment-reports` against the database of `pg_env`, with
-    dbt's profiles, target and log directories and a settings file in
-    `directory` (the cli_env fixture's, for a test database)."""
+    dbt's profiles, target and log directories, a settings file and an
+    actions file (absent: no milestones) in `directory` (the cli_env fixture's,
+    for a test database)."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("PG", "DBT_", "SEG"))
     }
@@ -159,6 +160,7 @@ def cli_environment(pg_env: dict[str, str], directory: Path) -> dict[str, str]:
     env.update(
         SEGMENT_REPORTS_HOME=str(REPO_ROOT),
         SEGMENT_REPORTS_SETTINGS=str(Path(directory) / "settings.yml"),
+        SEGMENT_REPORTS_ACTIONS=str(Path(directory) / "actions.yml"),
         DBT_PROFILES_DIR=str(profiles),
         DBT_TARGET_PATH=str(Path(directory) / "target"),
         DBT_LOG_PATH=str(Path(directory) / "logs"),
