@@ -3,8 +3,17 @@
 Real `segment-reports run` processes against a test database built from raw
 Segment tables written by hand, a real RabbitMQ broker (the `rabbitmq` session
 fixture) and a real HTTP endpoint on loopback. The expected person behind each
-threshold comes from the test's own data: five users whose first `signed_up`
-events are at known times, in an order unlike their ids.
+threshold comes from the test's own data:
+
+- five users whose first `signed_up` events are at known times, in an order
+  unlike their ids (SIGNUPS);
+- 1,003 customers (the demo's meaning: persons who downloaded an invoice), each
+  with an identify call carrying an email, whose first downloads follow a
+  shuffled order (CUSTOMERS). The first sync holds the 998 earliest; a later one
+  the next three, the 1000th among them; a last one the two latest.
+
+Runs build only what the milestones read (`--select events users`) unless a
+sync brought new raw data (`--select +events +users`).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import subprocess
 import threading
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,6 +34,7 @@ import pika
 import psycopg
 import pytest
 import yaml
+from psycopg import sql
 
 from conftest import _fresh_database
 from dbt_helpers import CLI, REPO_ROOT, cli_environment, libpq_env, sr
@@ -41,6 +52,32 @@ SIGNUPS = {
 ORDER = sorted(SIGNUPS, key=lambda user: SIGNUPS[user][0])  # u4, u2, u5, u1, u3
 
 
+# customer k's first invoice download: minute (k * 7919) % 1009 of 2024-03-04,
+# all distinct (1009 is prime); the order of the times is the order they count in
+CUSTOMERS = sorted(
+    (at("2024-03-04 00:00") + timedelta(minutes=(k * 7919) % 1009), f"c{k:04d}")
+    for k in range(1, 1004)
+)
+SYNCS = (CUSTOMERS[:998], CUSTOMERS[998:1001], CUSTOMERS[1001:])
+THOUSANDTH = CUSTOMERS[999]
+MARTS_ONLY = ("--select", "events", "users")
+NEW_DATA = ("--select", "+events", "+users")
+
+
+def customers(raw: RawWarehouse, batch, loaded=None) -> None:
+    """An identify and an invoice download per customer; one in ten downloads a
+    second invoice a day later (a person counts once)."""
+    later = {} if loaded is None else {"loaded": loaded}
+    for number, (when, user) in enumerate(batch):
+        raw.identify("production", f"i-{user}", when - timedelta(seconds=30),
+                     user_id=user, email=f"{user}@example.com", **later)  # fmt: skip
+        for repeat in range(2 if number % 10 == 0 else 1):
+            raw.track("production", "invoice_downloaded", f"d{repeat}-{user}",
+                      when + timedelta(days=repeat), user_id=user,
+                      properties={"invoice_id": f"inv-{user}-{repeat}"},
+                      **later)  # fmt: skip
+
+
 def raw_data() -> RawWarehouse:
     raw = RawWarehouse()
     for number, (user, (when, plan)) in enumerate(SIGNUPS.items()):
@@ -52,7 +89,25 @@ def raw_data() -> RawWarehouse:
     raw.track("production", "signed_up", "s-u2-again", at("2024-03-02 09:00"),
               user_id="u2")  # fmt: skip
     raw.page("production", "p-visitor", at("2024-03-01 09:00"), anonymous_id="a-x")
+    customers(raw, SYNCS[0])
     return raw
+
+
+def a_later_sync(conn: psycopg.Connection, batch, loaded: datetime) -> None:
+    """Customers loaded (uuid_ts) at `loaded`, after every earlier sync."""
+    raw = RawWarehouse()
+    customers(raw, batch, loaded)
+    for table in raw.tables.values():
+        names = [name for name, _ in table.columns()]
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                sql.SQL("insert into {} ({}) values ({})").format(
+                    sql.Identifier(table.schema, table.name),
+                    sql.SQL(", ").join(map(sql.Identifier, names)),
+                    sql.SQL(", ").join(sql.Placeholder() * len(names)),
+                ),
+                [[row.get(name) for name in names] for row in table.rows],
+            )
 
 
 def a_sixth_user(conn: psycopg.Connection) -> None:
@@ -60,9 +115,9 @@ def a_sixth_user(conn: psycopg.Connection) -> None:
     conn.execute(
         "insert into production.tracks (id, received_at, uuid_ts, timestamp,"
         " sent_at, original_timestamp, anonymous_id, user_id, event, event_text)"
-        " values ('s-u6', '2024-03-03 10:00:05+00', now(), '2024-03-03 10:00+00',"
-        " '2024-03-03 10:00+00', '2024-03-03 10:00+00', 'a-u6', 'u6', 'signed_up',"
-        " 'Signed Up')"
+        " values ('s-u6', '2024-03-03 10:00:05+00', '2024-04-01 00:00+00',"
+        " '2024-03-03 10:00+00', '2024-03-03 10:00+00', '2024-03-03 10:00+00',"
+        " 'a-u6', 'u6', 'signed_up', 'Signed Up')"
     )
     conn.execute(
         "insert into production.signed_up (id, received_at, uuid_ts, timestamp,"
@@ -157,6 +212,12 @@ def stable_id(name: str, threshold: int) -> str:
 
 # --- RabbitMQ -----------------------------------------------------------------------
 def test_announced_once_across_runs_with_the_broker_down_in_one(rabbitmq, env, db):
+    customers_milestone = amqp_milestone(
+        rabbitmq,
+        "thousandth_customer",
+        {"persons_who_did": "invoice_downloaded"},
+        thresholds=[1000],
+    )
     signups = amqp_milestone(
         rabbitmq, "third_signup", {"persons_who_did": "signed_up"}, thresholds=[3, 50]
     )
@@ -170,12 +231,11 @@ def test_announced_once_across_runs_with_the_broker_down_in_one(rabbitmq, env, d
                        "order_by": ["first_seen_at", "user_id"]}},
         thresholds=[2],
     )  # fmt: skip
-    queues = {
-        m["name"]: bound_queue(rabbitmq, m["name"]) for m in (signups, pairs, pro)
-    }
-    write_actions(env, signups, pairs, pro)
+    every = (customers_milestone, signups, pairs, pro)
+    queues = {m["name"]: bound_queue(rabbitmq, m["name"]) for m in every}
+    write_actions(env, *every)
 
-    first = run(env)
+    first = run(env, *MARTS_ONLY)
     assert "third_signup: 3 announced" in first.stderr
     third = drain(rabbitmq, queues["third_signup"])
     assert len(third) == 1
@@ -203,14 +263,21 @@ def test_announced_once_across_runs_with_the_broker_down_in_one(rabbitmq, env, d
     assert not rest
     assert second_pro["crossed_by"]["row"]["user_id"] == "u5"
     assert second_pro["crossed_at"].startswith("2024-03-01T12:00")
+    # 998 customers so far: nothing to announce
+    assert drain(rabbitmq, queues["thousandth_customer"]) == []
+    assert outbox(db, "thousandth_customer") == []
 
-    # a sixth sign-up crosses 6 while the broker is down: written, not delivered
+    # a sync brings the 999th to 1001st customers and a sixth sign-up while the
+    # broker is down: the 1000th customer and pair 6 are written, not delivered
+    a_later_sync(db, SYNCS[1], at("2024-04-01 00:00"))
     a_sixth_user(db)
     rabbitmq.stop()
     try:
-        down = run(env)
+        down = run(env, *NEW_DATA)
+        assert "thousandth_customer: 1000 not delivered" in down.stderr
         assert "signup_pairs: 6 not delivered" in down.stderr
-        assert "1 milestone message(s) undelivered" in down.stderr
+        assert "2 milestone message(s) undelivered" in down.stderr
+        assert outbox(db, "thousandth_customer") == [(1000, False, 1)]
         assert outbox(db, "signup_pairs") == [(2, True, 1), (4, True, 1), (6, False, 1)]
         status = sr(env, "status", "--undelivered-minutes", "0")
         assert status.returncode == 1
@@ -219,17 +286,35 @@ def test_announced_once_across_runs_with_the_broker_down_in_one(rabbitmq, env, d
     finally:
         rabbitmq.start()
 
-    later = run(env)
+    later = run(env, *MARTS_ONLY)
+    assert "thousandth_customer: 1000 announced" in later.stderr
     assert "signup_pairs: 6 announced" in later.stderr
-    again = run(env)  # nothing new crossed, nothing left to send
+    # the last customers arrive: 1003 now, and 1000 is not announced again
+    a_later_sync(db, SYNCS[2], at("2024-04-02 00:00"))
+    again = run(env, *NEW_DATA)
     assert "announced" not in again.stderr
+    assert "announced" not in run(env, *MARTS_ONLY).stderr
+    (properties, thousandth), *rest = drain(rabbitmq, queues["thousandth_customer"])
+    assert not rest
+    when, user = THOUSANDTH
+    assert properties.message_id == stable_id("thousandth_customer", 1000)
+    assert thousandth["crossed_by"]["user_id"] == user
+    assert thousandth["crossed_by"]["traits"]["email"] == f"{user}@example.com"
+    assert thousandth["crossed_at"] == when.isoformat()
+    assert thousandth["count"] == 1001
     sixth = drain(rabbitmq, queues["signup_pairs"])
     assert [m["threshold"] for _, m in sixth] == [6]
     assert sixth[0][1]["crossed_by"]["user_id"] == "u6"
     assert drain(rabbitmq, queues["third_signup"]) == []
     assert drain(rabbitmq, queues["second_pro_user"]) == []
+    assert outbox(db, "thousandth_customer") == [(1000, True, 2)]
     assert outbox(db, "signup_pairs") == [(2, True, 1), (4, True, 1), (6, True, 2)]
     assert outbox(db, "third_signup") == [(3, True, 1)]
+    counted = db.execute(
+        "select count(distinct person_id) from analytics.events"
+        " where event_name = 'invoice_downloaded'"
+    ).fetchone()[0]
+    assert counted == len(CUSTOMERS)
 
 
 def test_a_crash_between_the_outbox_and_publishing(rabbitmq, env, db):
@@ -238,13 +323,15 @@ def test_a_crash_between_the_outbox_and_publishing(rabbitmq, env, db):
     )
     queue = bound_queue(rabbitmq, "crash_signup")
     write_actions(env, milestone)
-    crashed = sr({**env, "SEGMENT_REPORTS_FAULT": "crash-after-outbox"}, "run")
+    crashed = sr(
+        {**env, "SEGMENT_REPORTS_FAULT": "crash-after-outbox"}, "run", *MARTS_ONLY
+    )
     assert crashed.returncode == -9, crashed.stderr[-3000:]
     assert outbox(db, "crash_signup") == [(1, False, 0)]
     assert drain(rabbitmq, queue) == []
 
-    run(env)
-    run(env)
+    run(env, *MARTS_ONLY)
+    run(env, *MARTS_ONLY)
     delivered = drain(rabbitmq, queue)
     assert [p.message_id for p, _ in delivered] == [stable_id("crash_signup", 1)]
     assert delivered[0][1]["crossed_by"]["user_id"] == ORDER[0]
@@ -259,7 +346,7 @@ def test_two_runs_racing_announce_once(rabbitmq, env, db, warehouse):
     write_actions(env, milestone)
     started = [
         subprocess.Popen(
-            [CLI, "run"],
+            [CLI, "run", *MARTS_ONLY],
             env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
@@ -346,13 +433,13 @@ def test_webhook_signed_retried_after_a_500_and_secrets_kept_out(rabbitmq, env, 
     )  # fmt: skip
     env = {**env, "HOOK_SECRET": secret, "BROKER_PASSWORD": password}
     try:
-        refused = run(env)
+        refused = run(env, *MARTS_ONLY)
         assert "hook_signup: 4 not delivered: HTTP 500" in " ".join(
             refused.stderr.split()
         )
         assert "wrong_password: 1 not delivered" in refused.stderr
         assert outbox(db, "hook_signup") == [(4, False, 1)]
-        accepted = run(env)
+        accepted = run(env, *MARTS_ONLY)
     finally:
         server.shutdown()
     assert "hook_signup: 4 announced" in accepted.stderr
