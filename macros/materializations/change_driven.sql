@@ -89,12 +89,20 @@
         {%- set columns = process_schema_changes(
             config.get("on_schema_change", "fail"), recomputed, existing_relation
         ) or adapter.get_columns_in_relation(existing_relation) -%}
-        {%- call statement("main") -%}
+        {%- call statement("main", fetch_result=True) -%}
             {{ change_driven_replace(
                 target_relation, recomputed, keys_relation, columns, log_relation,
                 log_columns, stamp
             ) }}
         {%- endcall %}
+        {#- dbt's line for the model and the run's audit (run_results.json) -#}
+        {%- set changed = load_result("main").table.rows[0] %}
+        {%- do store_raw_result(
+            "main",
+            message="INSERT " ~ changed[1] ~ " DELETE " ~ changed[0],
+            code="INSERT DELETE",
+            rows_affected=changed[1] | int,
+        ) %}
     {%- endif %}
     {%- call statement("run_state") -%}
         {{ change_log_prune(log_relation, log_columns) }}

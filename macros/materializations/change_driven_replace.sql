@@ -5,7 +5,8 @@
     {#-
         The incremental step of the change_driven materialization: delete the rows
         of the changed keys (from recompute_from on), insert the recomputed rows, and
-        log both with their signs when the model publishes a change log. With a
+        log both with their signs when the model publishes a change log, and select
+        the numbers of rows deleted and inserted (the statement's result). With a
         unique_key, a recomputed row identical to the stored row of its key is
         neither deleted nor inserted nor logged: only rows that changed are written.
     -#}
@@ -29,6 +30,8 @@
             this.identifier ~ ": nullable_keys needs a single recompute_by column"
         ) }}
     {%- endif -%}
+    {%- set counts = make_temp_relation(target_relation, "__dbt_counts") -%}
+    create temporary table {{ counts }} (deleted bigint) on commit drop;
     {%- set added = recomputed -%}
     {%- if unique_key -%}
         {%- set added = make_temp_relation(target_relation, "__dbt_added") -%}
@@ -88,21 +91,26 @@
                 {%- endif %}
             returning target_rows.*
         {%- endif %}
-        )
         {%- if log_columns %}
+        ),
+
+        removed_logged as (
             insert into {{ log_relation }} ({{ logged | join(", ") }}, change_sign, changed_at)
             select {{ logged | join(", ") }}, -1, {{ stamp }} from removed
             {%- if nullable %}
                 union all
                 select {{ logged | join(", ") }}, -1, {{ stamp }} from removed_null
-            {%- endif %};
-        {%- else %}
-            select count(*) from removed
-            {%- if nullable %}
-                union all
-                select count(*) from removed_null
-            {%- endif %};
+            {%- endif %}
+            returning 1
         {%- endif %}
+        )
+
+        insert into {{ counts }}
+        select
+            (select count(*) from removed)
+            {%- if nullable %}
+                + (select count(*) from removed_null)
+            {%- endif %};
     {%- endif %}
     insert into {{ target_relation }} ({{ names | join(", ") }})
     select {{ names | join(", ") }} from {{ added }};
@@ -110,6 +118,10 @@
         insert into {{ log_relation }} ({{ logged | join(", ") }}, change_sign, changed_at)
         select {{ logged | join(", ") }}, 1, {{ stamp }} from {{ added }};
     {%- endif %}
+    {#- the last result: what this run did to the table, for the run's audit -#}
+    select
+        coalesce((select sum(deleted) from {{ counts }}), 0) as deleted,
+        (select count(*) from {{ added }}) as inserted;
 {%- endmacro %}
 
 {% macro change_driven_same_row(relation, alias, other, unique_key, names) -%}

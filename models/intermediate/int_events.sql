@@ -151,6 +151,7 @@ calls as (
                 where
                     {{ relation }}.device_key is null
                     and {{ relation }}.staged_at > {{ since }}
+                    {%- if this is not none %}
                     -- staged again (a rebuilt staging model): stored already
                     and not exists (
                         select from {{ this }} as stored
@@ -160,6 +161,7 @@ calls as (
                             and stored.source_schema = {{ relation }}.source_schema
                             and stored.event_id = {{ relation }}.event_id
                     )
+                    {%- endif %}
             {%- endif %}
             {{ "union all" if not (loop.last and last_kind) }}
         {%- endfor %}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import uuid
 from dataclasses import dataclass, field
@@ -139,15 +140,31 @@ class Outcome:
     def tests_failed(self) -> int:
         return self._count("test", ("fail", "error"))
 
-    def model_rows(self) -> dict[str, int | None]:
-        """{model: rows its main statement wrote} of the models that succeeded."""
-        return {
-            unique_id.split(".")[-1]: (result.get("adapter_response") or {}).get(
-                "rows_affected"
-            )
-            for unique_id, result in self.results.items()
-            if unique_id.startswith("model.") and result.get("status") == "success"
-        }
+    def model_rows(self) -> dict[str, dict[str, int | None]]:
+        """{model: {"inserted": n, "deleted": n}} of the models that succeeded.
+
+        change_driven models report both (their main statement selects them; dbt
+        shows them as `INSERT n DELETE n`). Append-only staging models delete
+        nothing. Otherwise `inserted` is what dbt reports for the main statement
+        (a table model's rebuild: all its rows) and `deleted` is not known (null):
+        a rebuild replaces the whole table.
+        """
+        rows: dict[str, dict[str, int | None]] = {}
+        for unique_id, result in self.results.items():
+            if not unique_id.startswith("model.") or result.get("status") != "success":
+                continue
+            response = result.get("adapter_response") or {}
+            message = str(response.get("_message") or "")
+            counted = re.fullmatch(r"INSERT (\d+) DELETE (\d+)", message)
+            if counted:
+                inserted, deleted = int(counted[1]), int(counted[2])
+            else:
+                affected = response.get("rows_affected")
+                writes = message.startswith(("INSERT", "SELECT", "MERGE"))
+                inserted = affected if writes and isinstance(affected, int) else None
+                deleted = 0 if unique_id in self.appending else None
+            rows[unique_id.split(".")[-1]] = {"inserted": inserted, "deleted": deleted}
+        return rows
 
     @property
     def raw_rows_picked_up(self) -> int:

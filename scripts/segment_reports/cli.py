@@ -437,6 +437,17 @@ def _summary(outcome, code: int) -> None:
          f"{outcome.tests_passed} / {outcome.tests_warned} / {outcome.tests_failed}"),
         ("raw rows picked up", str(outcome.raw_rows_picked_up)),
     ]  # fmt: skip
+    known = [
+        counts
+        for counts in outcome.model_rows().values()
+        if counts["deleted"] is not None and counts["inserted"] is not None
+    ]
+    if known:
+        inserted = sum(counts["inserted"] for counts in known)
+        deleted = sum(counts["deleted"] for counts in known)
+        rows.append(
+            ("rows inserted / deleted (incremental models)", f"{inserted} / {deleted}")
+        )
     for name, seconds, status in outcome.slowest():
         note = "" if status == "success" else f" ({status})"
         rows.append((f"slowest: {name}", f"{seconds:.1f} s{note}"))

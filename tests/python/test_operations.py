@@ -208,6 +208,21 @@ def _late_sync(conn: psycopg.Connection) -> list[str]:
     return ids
 
 
+def _row_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Rows of an append-only staging model and of three change_driven models."""
+    return {
+        name: conn.execute(
+            sql.SQL("select count(*) from {}").format(sql.Identifier(schema, name))
+        ).fetchone()[0]
+        for schema, name in (
+            ("analytics_staging", "stg_segment__tracks"),
+            ("analytics_intermediate", "int_events"),
+            ("analytics_intermediate", "int_person_event_days"),
+            ("analytics", "sessions"),
+        )
+    }
+
+
 def test_dbt_killed_mid_model_and_rows_loaded_mid_run_lose_nothing(
     cli_env, pg_env, pg_database, conn, tmp_path
 ):
@@ -232,7 +247,9 @@ def test_dbt_killed_mid_model_and_rows_loaded_mid_run_lose_nothing(
                 os.kill(pid, signal.SIGKILL)
             out, err = proc.communicate(timeout=120)
         assert proc.returncode == 1, out[-3000:] + err
-        assert "dbt was killed by signal 9 (SIGKILL)" in " ".join(out.split() + err.split())
+        assert "dbt was killed by signal 9 (SIGKILL)" in " ".join(
+            out.split() + err.split()
+        )
         assert runs(conn)[-1][:2] == ("failed", 1)
     # a run stopped past staging while a sync commits; its rows wait for the next
     with paused_at(pg_database, "analytics_intermediate.int_events") as waiting:
@@ -241,7 +258,18 @@ def test_dbt_killed_mid_model_and_rows_loaded_mid_run_lose_nothing(
         synced = _late_sync(conn)
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, out[-3000:] + err
+    before = _row_counts(conn)
     assert sr(cli_env, "run").returncode == 0
+    # the run's audit: rows inserted and deleted per model, against the tables
+    ((changes,),) = conn.execute(
+        "select model_rows from analytics_ops.runs order by started_at desc limit 1"
+    ).fetchall()
+    after = _row_counts(conn)
+    for model in before:
+        counted = changes[model]
+        assert counted["inserted"] - counted["deleted"] == after[model] - before[model]
+    assert changes["stg_segment__tracks"] == {"inserted": 2, "deleted": 0}
+    assert changes["int_events"]["inserted"] >= 2
     found = conn.execute(
         "select event_id, count(*) from analytics.events where event_id = any(%s)"
         " group by event_id order by event_id",
