@@ -8,32 +8,20 @@
         not Segment's envelope, context or, for pages, the page's own fields; nulls
         removed).
     -#}
-    select
-        source_schema,
-        event_name,
-        properties,
-        received_at,
-        staged_at
-    from {{ ref("stg_segment__track_properties") }}
-    where staged_at > {{ since }}
-    union all
-    select
-        source_schema,
-        'page_view' as event_name,
-        properties,
-        received_at,
-        staged_at
-    from {{ ref("stg_segment__pages") }}
-    where staged_at > {{ since }}
-    union all
-    select
-        source_schema,
-        'screen_view' as event_name,
-        properties,
-        received_at,
-        staged_at
-    from {{ ref("stg_segment__screens") }}
-    where staged_at > {{ since }}
+    {%- set sources = [
+        ("stg_segment__track_properties", "event_name"),
+        ("stg_segment__pages", "'page_view'"),
+        ("stg_segment__screens", "'screen_view'"),
+    ] %}
+    {%- set selects = [] %}
+    {%- for model_name, event_name in sources %}
+        {%- do selects.append(
+            "select source_schema, " ~ event_name ~ " as event_name, properties, "
+            ~ "received_at, staged_at from " ~ ref(model_name)
+            ~ " where staged_at > " ~ since
+        ) %}
+    {%- endfor %}
+    {{ selects | join("\nunion all\n") }}
 {% endmacro %}
 
 {% macro event_property_since() %}

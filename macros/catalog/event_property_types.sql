@@ -25,24 +25,15 @@
             {%- endfor -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- if rows | length > 0 %}
-        select
-            column_types.source_schema::text as source_schema,
-            column_types.event_name::text as event_name,
-            column_types.property_name::text as property_name,
-            column_types.data_type::text as data_type,
-            column_types.base_type::text as base_type
-        from (
-            values
-            {{ rows | join(",\n            ") }}
-        ) as column_types (source_schema, event_name, property_name, data_type, base_type)
-    {%- else %}
-        select
-            null::text as source_schema,
-            null::text as event_name,
-            null::text as property_name,
-            null::text as data_type,
-            null::text as base_type
-        where false
-    {%- endif %}
+    {{ segment_values(
+        rows,
+        [
+            ["source_schema", "text"],
+            ["event_name", "text"],
+            ["property_name", "text"],
+            ["data_type", "text"],
+            ["base_type", "text"],
+        ],
+        "column_types",
+    ) }}
 {% endmacro %}

@@ -14,22 +14,11 @@
 with
 
 ignored as (
-    {%- if rows | length > 0 %}
-        select
-            ignored_relations.source_schema::text as source_schema,
-            ignored_relations.table_name::text as table_name,
-            ignored_relations.reason::text as reason
-        from (
-            values
-            {{ rows | join(",\n            ") }}
-        ) as ignored_relations (source_schema, table_name, reason)
-    {%- else %}
-        select
-            null::text as source_schema,
-            null::text as table_name,
-            null::text as reason
-        where false
-    {%- endif %}
+    {{ segment_values(
+        rows,
+        [["source_schema", "text"], ["table_name", "text"], ["reason", "text"]],
+        "ignored_relations",
+    ) }}
 )
 
 select * from ignored

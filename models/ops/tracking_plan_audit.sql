@@ -39,20 +39,9 @@ planned_events as (
 
 -- The plan's types spelled as event_properties.base_type spells the catalog's.
 plan_types as (
-    {%- if type_rows | length > 0 %}
-        select
-            spellings.data_type::text as data_type,
-            spellings.base_type::text as base_type
-        from (
-            values
-            {{ type_rows | join(",\n            ") }}
-        ) as spellings (data_type, base_type)
-    {%- else %}
-        select
-            null::text as data_type,
-            null::text as base_type
-        where false
-    {%- endif %}
+    {{ segment_values(
+        type_rows, [["data_type", "text"], ["base_type", "text"]], "spellings"
+    ) }}
 ),
 
 planned_properties as (
