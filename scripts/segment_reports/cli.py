@@ -741,6 +741,12 @@ PREVIEWS = [
         "select event_name, sum(event_count) as events from {rel}"
         " group by 1 order by 2 desc, 1 limit 10",
     ),
+    (
+        "Tracking plan audit (seeds/tracking_plan.csv)",
+        "ops.tracking_plan_audit",
+        "select finding, source_schema, event_name, property_name, event_count,"
+        " detail from {rel} order by finding, event_count desc, 2, 3, 4 limit 12",
+    ),
 ]
 
 
@@ -753,8 +759,9 @@ PREVIEWS = [
     help="Target schema of the dbt build.",
 )
 def preview(schema: str) -> None:
-    """Print a few rows from each built report table (the marts only: staging
-    holds raw personal data)."""
+    """Print a few rows from each built report table (the marts, and the
+    tracking plan audit of <schema>_ops; never staging, which holds raw personal
+    data)."""
     from psycopg import sql
     from rich.table import Table
 
@@ -764,15 +771,18 @@ def preview(schema: str) -> None:
     try:
         with connection.connect() as conn:
             for title, table, query in PREVIEWS:
+                # "ops.name": a table of <schema>_ops (data quality, analyst-readable)
+                where = f"{schema}_ops" if table.startswith("ops.") else schema
+                table = table.removeprefix("ops.")
                 found = conn.execute(
                     "select to_regclass(format('%%I.%%I', %s::text, %s::text))",
-                    (schema, table),
+                    (where, table),
                 ).fetchone()[0]
                 if not found:
                     continue
-                rel = sql.Identifier(schema, table)
+                rel = sql.Identifier(where, table)
                 cur = conn.execute(sql.SQL(query).format(rel=rel))
-                grid = Table(title=escape(f"{title}: {schema}.{table}"))
+                grid = Table(title=escape(f"{title}: {where}.{table}"))
                 for column in cur.description:
                     grid.add_column(column.name)
                 for row in cur.fetchall():

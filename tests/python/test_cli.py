@@ -249,6 +249,17 @@ def test_preview_reads_the_marts_only(cli_env, conn):
     assert re.search(r"signed_up\s*│\s*7", shown.output)
     assert "[bold]logged_in" in shown.output
     assert "secret@person.example" not in shown.output
+    # and the tracking plan audit, from analytics_ops
+    conn.execute("create schema analytics_ops")
+    conn.execute(
+        "create table analytics_ops.tracking_plan_audit as select 'unplanned_event'"
+        " as finding, 'production' as source_schema, 'alert_acknowledged' as"
+        " event_name, null::text as property_name, 500 as event_count,"
+        " 'not in the tracking plan' as detail"
+    )
+    audited = runner.invoke(main, ["preview"], env=cli_env)
+    assert "analytics_ops.tracking_plan_audit" in re.sub(r"\s+", "", audited.output)
+    assert re.search(r"alert_acknowledged\s*│\s*│\s*500", audited.output)
 
 
 # --- the README's analyst queries on the demo's data ------------------------------
