@@ -4,22 +4,19 @@
         with no row at all. rows: a list of SQL tuples ("('a', 'b')"); columns:
         [[name, type], ...] in the tuples' order; alias names the values list.
     -#}
+    {%- set targets = [] -%}
+    {%- for name, data_type in columns -%}
+        {%- if rows | length > 0 -%}
+            {%- do targets.append(alias ~ "." ~ name ~ "::" ~ data_type ~ " as " ~ name) -%}
+        {%- else -%}
+            {%- do targets.append("null::" ~ data_type ~ " as " ~ name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    select {{ targets | join(", ") }}
     {%- if rows | length > 0 %}
-        select
-        {%- for name, data_type in columns %}
-            {{ alias }}.{{ name }}::{{ data_type }} as {{ name }}
-            {{- "," if not loop.last }}
-        {%- endfor %}
-        from (
-            values
-            {{ rows | join(",\n            ") }}
-        ) as {{ alias }} ({{ columns | map(attribute=0) | join(", ") }})
+        from (values {{ rows | join(", ") }})
+        as {{ alias }} ({{ columns | map(attribute=0) | join(", ") }})
     {%- else %}
-        select
-        {%- for name, data_type in columns %}
-            null::{{ data_type }} as {{ name }}
-            {{- "," if not loop.last }}
-        {%- endfor %}
         where false
     {%- endif %}
 {% endmacro %}
