@@ -54,6 +54,8 @@ def main() -> int:
     import pika
 
     with tempfile.TemporaryDirectory(prefix="segment-reports-demo-") as directory:
+        # as root the broker runs as the rabbitmq user, who must reach its folder
+        Path(directory).chmod(0o755)
         broker = Broker(root=Path(directory) / "broker")
         print(f"starting a throwaway RabbitMQ on {broker.url}", file=sys.stderr)
         broker.start()
