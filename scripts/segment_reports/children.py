@@ -26,6 +26,16 @@ def die_with_parent(sig: int = signal.SIGTERM, parent: int | None = None) -> Non
         os._exit(1)
 
 
+def dbt_child_started(parent: int) -> None:
+    """In a dbt process `run` starts, before exec: die with the parent, and take
+    Ctrl-C's SIGINT, which `run` sends to stop dbt, even when whoever started
+    `run` ignores it (a background job of a shell script or cron's `&` starts
+    commands with SIGINT ignored, and an ignored signal stays ignored across
+    exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    die_with_parent(signal.SIGTERM, parent)
+
+
 def describe_signal(number: int) -> str:
     """`9` -> `signal 9 (SIGKILL)`."""
     try:

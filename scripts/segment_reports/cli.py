@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from . import connection
 from . import settings as local_settings
-from .children import describe_signal, die_with_parent
+from .children import dbt_child_started, describe_signal
 from .cluster import ClusterError
 from .exits import FAILED, ConfigError
 from .generator.batch import MAX_DAYS, MAX_EVENTS
@@ -199,7 +199,7 @@ def run_dbt(args: list[str], quiet: bool = False) -> int:
         env=env,
         cwd=project,
         process_group=0,
-        preexec_fn=functools.partial(die_with_parent, signal.SIGTERM, os.getpid()),
+        preexec_fn=functools.partial(dbt_child_started, os.getpid()),
     )
     received: list[int] = []
 

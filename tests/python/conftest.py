@@ -12,6 +12,7 @@ import itertools
 import re
 import secrets
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -82,6 +83,19 @@ def _fresh_database(cluster: Cluster, name: str) -> Iterator[dict]:
 def _database_name(*parts: str) -> str:
     name = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower())
     return name[:63]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _interruptible() -> Iterator[None]:
+    """The commands under test get SIGINT as Ctrl-C sends it. A suite started as
+    a background job of a non-interactive shell inherits SIGINT ignored, and
+    every command it starts would too; a handler of our own is reset to the
+    default in each child instead."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="session", autouse=True)

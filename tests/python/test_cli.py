@@ -168,10 +168,15 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start_run_and_find_dbt(
-    env: dict[str, str], mark: str
+    env: dict[str, str], mark: str, sigint_ignored: bool = False
 ) -> tuple[subprocess.Popen, int, list[str]]:
-    """`segment-reports run`, once dbt has printed a line holding `mark`."""
+    """`segment-reports run`, once dbt has printed a line holding `mark`;
+    `sigint_ignored`: started as a background job of a shell script starts it."""
     proc = subprocess.Popen(
         [CLI, "run"],
         env=env,
@@ -179,6 +184,7 @@ def _start_run_and_find_dbt(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     stdout: list[str] = []
     reader = threading.Thread(target=lambda: stdout.extend(proc.stdout), daemon=True)
@@ -202,11 +208,17 @@ def test_a_killed_dbt_is_reported_in_words_and_fails_the_run(cli_env):
     assert "dbt was killed by signal 9 (SIGKILL)" in stderr.replace("\n", " ")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_stopping_run_stops_dbt_and_exits_1(cli_env, conn, sig):
+@pytest.mark.parametrize(
+    "sig,sigint_ignored",
+    [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True)],
+)
+def test_stopping_run_stops_dbt_and_exits_1(cli_env, conn, sig, sigint_ignored):
     generate_batch(conn, ["production"], events=2000, days=3, end="2024-03-01")
-    # while dbt builds models, so that there are queries to cancel
-    proc, child, stdout = _start_run_and_find_dbt(cli_env, " START sql ")
+    # while dbt builds models, so that there are queries to cancel; started with
+    # SIGINT ignored, run still stops dbt with the SIGINT it sends
+    proc, child, stdout = _start_run_and_find_dbt(
+        cli_env, " START sql ", sigint_ignored
+    )
     proc.send_signal(sig)
     stderr = proc.stderr.read()
     proc.wait(timeout=120)
