@@ -112,6 +112,13 @@ def _state(conn: psycopg.Connection) -> dict:
     return {"tables": tables, "batches": logged, "staging": staging}
 
 
+def _is_worker(command: str) -> bool:
+    """A pool worker (spawn_main), not multiprocessing's resource tracker, which
+    also runs `python -c "from multiprocessing..."`: counting the tracker as a
+    worker sent the signal while the second worker was still being spawned."""
+    return "spawn_main" in command
+
+
 def _start(pg_env: dict, workers: int = 2) -> subprocess.Popen:
     return subprocess.Popen(
         [CLI, *ARGS, "--workers", str(workers)],
@@ -141,7 +148,7 @@ def test_stopped_generate_leaves_no_process_and_no_batch(
 
     def workers_running() -> bool:
         workers.update(
-            pid for pid in _descendants(proc.pid) if "multiprocessing" in _cmdline(pid)
+            pid for pid in _descendants(proc.pid) if _is_worker(_cmdline(pid))
         )
         return len(workers) >= processes or processes == 1
 
@@ -174,7 +181,7 @@ def test_sigkill_while_generating_takes_the_workers_along(pg_env, conn):
 
     def workers_running() -> bool:
         workers.update(
-            pid for pid in _descendants(proc.pid) if "multiprocessing" in _cmdline(pid)
+            pid for pid in _descendants(proc.pid) if _is_worker(_cmdline(pid))
         )
         return len(workers) >= 2
 
