@@ -20,6 +20,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
 CLI = str(Path(sys.executable).with_name("segment-reports"))
 
+# `dbt build` of the seeds and the models, no data or unit tests: `dbt seed`
+# then `dbt run` in one start-up of dbt. A runner's first `run` is this, unless
+# it selects nodes (then `dbt seed` runs first).
+_SELECTING = {"--select", "-s", "--exclude", "--selector", "-m", "--models"}
+SEEDS_AND_MODELS = ("--resource-type", "seed", "--resource-type", "model")
+
 # Variables of the calling shell that would point dbt somewhere else.
 _SCRUBBED = ("DBT_PROFILES_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_PROJECT_DIR")
 
@@ -45,7 +51,7 @@ class DbtRunner:
     `pg_env` holds the libpq variables (PGHOST, PGPORT, PGUSER, PGDATABASE,
     PGPASSWORD); `workdir` is a directory of the test's own; `project_dir` the dbt
     project (this checkout, or a copy a test edits). The runner's first `run`
-    loads the seeds first, as `segment-reports run` (`dbt build`) does.
+    loads the seeds too, as `segment-reports run` (`dbt build`) does.
     """
 
     def __init__(
@@ -95,10 +101,18 @@ class DbtRunner:
         Raises DbtError with dbt's output when it fails and `check` is true.
         """
         if args and args[0] == "run" and not self.seeded:
-            seeded = self("seed", vars=vars, check=check)
-            if seeded.returncode != 0:
-                return seeded
-        command = [str(DBT), *args, *self.common_args, "--no-use-colors"]
+            if _SELECTING.isdisjoint(args):
+                # seeds and models in one command: one start-up of dbt, not two
+                args = ("build", *SEEDS_AND_MODELS, *args[1:])
+            else:
+                seeded = self("seed", vars=vars, check=check)
+                if seeded.returncode != 0:
+                    return seeded
+        # --no-write-json: no manifest.json or run_results.json, which no test
+        # reads from a runner; writing them costs most of a second per command.
+        command = [
+            str(DBT), *args, *self.common_args, "--no-use-colors", "--no-write-json"
+        ]  # fmt: skip
         if vars:
             command += ["--vars", json.dumps(vars)]
         result = subprocess.run(

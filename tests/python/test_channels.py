@@ -21,7 +21,13 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from dbt_helpers import REPO_ROOT, DbtRunner, libpq_env, project_copy
+from dbt_helpers import (
+    REPO_ROOT,
+    SEEDS_AND_MODELS,
+    DbtRunner,
+    libpq_env,
+    project_copy,
+)
 from incremental_helpers import describe, mart_differences
 from segment_rows import RawWarehouse, at
 
@@ -203,14 +209,12 @@ def test_editing_the_seed_reclassifies_stored_sessions(warehouse, tmp_path):
         libpq_env(warehouse.conninfo), tmp_path / "edited", project_dir=project
     )
     internal = {"internal_domains": INTERNAL}
-    edited("seed", vars=internal)
-    edited("run", vars=internal)
+    edited("run", vars=internal)  # the edited seed too: a runner's first run
     assert channels(warehouse.conn)["blog"] == "Organic Social"
     _rebuilt_fresh(warehouse, tmp_path, internal, project)
     assert describe(mart_differences(warehouse.conn, "analytics", "fresh")) == ""
     # Back to the checkout's seed: Referral again.
-    warehouse.dbt("seed", vars=internal)
-    warehouse.dbt("run", vars=internal)
+    warehouse.dbt("build", *SEEDS_AND_MODELS, vars=internal)
     assert channels(warehouse.conn)["blog"] == "Referral"
 
 

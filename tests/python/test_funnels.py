@@ -47,7 +47,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from dbt_helpers import DbtRunner, libpq_env, project_copy
+from dbt_helpers import SEEDS_AND_MODELS, DbtRunner, libpq_env, project_copy
 from incremental_helpers import describe, insert, mart_differences
 from segment_rows import RawWarehouse, at, envelope
 
@@ -283,8 +283,7 @@ def test_editing_a_funnel_rebuilds_it(warehouse, tmp_path):
         (D1, 3): (6, 1),
     }
     _equals_a_full_build(warehouse, tmp_path, project)
-    warehouse.dbt("seed")
-    warehouse.dbt("run")
+    warehouse.dbt("build", *SEEDS_AND_MODELS)
 
 
 def _equals_a_full_build(warehouse, tmp_path, project) -> None:

@@ -29,6 +29,11 @@ from segment_reports.generator import generate_batch
 from segment_reports.runlock import LOCK_CLASS, lock_key
 
 MODELS = len(list((REPO_ROOT / "models").rglob("*.sql")))
+# Runs whose subject is the run itself (a lock, a kill, a restart) leave out the
+# data tests, half of a build's time on this little data; the runs of
+# test_two_runs_started_together and test_status_reports_runs_and_freshness
+# run them, as the schedule does.
+NO_DATA_TESTS = ("--exclude-resource-type", "test")
 
 
 def start(env: dict[str, str], *args: str) -> subprocess.Popen:
@@ -85,7 +90,7 @@ def test_wait_takes_the_lock_once_it_is_free(cli_env, pg_env, conn, pg_database)
         refused = sr(cli_env, "run")
         assert refused.returncode == 75
         assert "pid 4242 on elsewhere" in " ".join(refused.stderr.split())
-        waiting = start(cli_env, "run", "--wait", "600")
+        waiting = start(cli_env, "run", "--wait", "600", *NO_DATA_TESTS)
         time.sleep(3)
         assert waiting.poll() is None, waiting.communicate()
         holder.execute(
@@ -110,7 +115,7 @@ def test_a_killed_run_is_shown_as_not_finished_and_the_next_catches_up(
     cli_env, pg_env, conn, tmp_path
 ):
     generate_batch(conn, ["production"], events=2000, days=3, end="2024-03-01")
-    killed = start(cli_env, "run")
+    killed = start(cli_env, "run", *NO_DATA_TESTS)
     deadline = time.monotonic() + 300
     # kill the whole run (segment-reports and dbt) once a model has been built
     while not conn.execute(
@@ -126,7 +131,7 @@ def test_a_killed_run_is_shown_as_not_finished_and_the_next_catches_up(
     assert "did not finish" in status.stdout
     # dbt dies with its parent; the next run finds the lock free
     deadline = time.monotonic() + 60
-    while (result := sr(cli_env, "run")).returncode == 75:
+    while (result := sr(cli_env, "run", *NO_DATA_TESTS)).returncode == 75:
         assert time.monotonic() < deadline, "the killed run's lock was not released"
         time.sleep(1)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -231,7 +236,7 @@ def test_dbt_killed_mid_model_and_rows_loaded_mid_run_lose_nothing(
     sync committing while a run is past staging: the next runs catch up, every
     loaded call is in the marts once, and the marts equal a full build."""
     generate_batch(conn, ["production"], events=1500, days=3, end="2024-03-01")
-    assert sr(cli_env, "run").returncode == 0
+    assert sr(cli_env, "run", *NO_DATA_TESTS).returncode == 0
     generate_batch(conn, ["production"], events=500, days=1, end="2024-03-02")
     for relation in (
         "analytics_staging.stg_segment__pages",
@@ -239,7 +244,7 @@ def test_dbt_killed_mid_model_and_rows_loaded_mid_run_lose_nothing(
         "analytics.sessions",
     ):
         with paused_at(pg_database, relation) as waiting:
-            proc = start(cli_env, "run")
+            proc = start(cli_env, "run", *NO_DATA_TESTS)
             _wait_for(waiting, proc)
             dbt = _dbt_processes(proc.pid)
             assert dbt, "no dbt process under the run"
@@ -253,13 +258,13 @@ def test_dbt_killed_mid_model_and_rows_loaded_mid_run_lose_nothing(
         assert runs(conn)[-1][:2] == ("failed", 1)
     # a run stopped past staging while a sync commits; its rows wait for the next
     with paused_at(pg_database, "analytics_intermediate.int_events") as waiting:
-        proc = start(cli_env, "run")
+        proc = start(cli_env, "run", *NO_DATA_TESTS)
         _wait_for(waiting, proc)
         synced = _late_sync(conn)
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, out[-3000:] + err
     before = _row_counts(conn)
-    assert sr(cli_env, "run").returncode == 0
+    assert sr(cli_env, "run", *NO_DATA_TESTS).returncode == 0
     # the run's audit: rows inserted and deleted per model, against the tables
     ((changes,),) = conn.execute(
         "select model_rows from analytics_ops.runs order by started_at desc limit 1"
@@ -292,7 +297,7 @@ def test_status_reports_runs_and_freshness(cli_env, conn, tmp_path):
     assert loud.returncode == 0
     assert "Run summary (exit 0)" in loud.stderr and " OK created " in loud.stdout
     # --quiet: dbt prints errors only, and a run that succeeds no summary
-    quiet = sr(cli_env, "run", "--quiet")
+    quiet = sr(cli_env, "run", "--quiet", *NO_DATA_TESTS)
     assert quiet.returncode == 0
     assert quiet.stdout.strip() == "" and "Run summary" not in quiet.stderr
     # the first run staged every raw call; the second found nothing new
@@ -362,7 +367,7 @@ def test_a_server_restart_mid_run_is_retried(tmp_path):
         env = cli_environment(libpq_env(conninfo), tmp_path / "cli")
         with psycopg.connect(**conninfo, autocommit=True) as conn:
             generate_batch(conn, ["production"], events=3000, days=3, end="2024-03-01")
-        proc = start(env, "run")
+        proc = start(env, "run", *NO_DATA_TESTS)
         deadline = time.monotonic() + 300
         while True:
             assert proc.poll() is None and time.monotonic() < deadline
@@ -388,7 +393,7 @@ def test_a_model_cut_off_by_a_transient_error_runs_again(cli_env, pg_env, conn):
     # the model fails with "terminating connection due to administrator command",
     # the run says it retries, and `dbt retry` builds it and what it skipped.
     generate_batch(conn, ["production"], events=3000, days=3, end="2024-03-01")
-    proc = start(cli_env, "run")
+    proc = start(cli_env, "run", *NO_DATA_TESTS)
     deadline = time.monotonic() + 300
     terminated = []
     while not terminated:
