@@ -51,14 +51,14 @@ demo: setup ## Start the local warehouse, load demo data, build every model, sho
 test: setup ## Run every test (starts its own throwaway PostgreSQL)
 	$(BIN)/pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
-lint: setup ## Lint Python (ruff) and SQL (sqlfluff)
+lint: setup ## Lint Python (ruff) and SQL (sqlfluff, one process per core)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models macros tests
+	$(BIN)/sqlfluff lint --processes 0 models macros tests
 
 format: setup ## Fix formatting (ruff format, sqlfluff fix)
 	$(BIN)/ruff format .
-	$(BIN)/sqlfluff fix models macros tests
+	$(BIN)/sqlfluff fix --processes 0 models macros tests
 
 bench: setup ## Time the builds, their floor and BI queries: make bench SIZE=1000000
 	$(SR) bench --events $(SIZE) $(BENCH_ARGS)
