@@ -14,7 +14,9 @@
             {"columns": ["person_id", "occurred_at"]},
             {"columns": ["session_id"]},
             {"columns": ["activity_date"]},
-            {"columns": ["event_name", "activity_date"]},
+            {"columns": [
+                "event_name", "activity_date", "source_schema", "occurred_at",
+            ]},
         ],
     )
 }}
@@ -30,6 +32,9 @@
     stored (most of a session that a new call extends) is left in place, so the
     change log holds only the events that changed, and tells the per-person,
     per-day and per-session models which persons, days, events and sessions did.
+    The (event_name, activity_date, ...) index covers int_source_event_days'
+    recount of a day's events: an index-only scan, which reads only the table
+    pages written since the last vacuum.
     Its unique_key leads with the device and time, so that comparing recomputed
     events with stored ones reads the (device_key, occurred_at) index the delete
     reads; an index on the event id alone would cost a random read per event.
