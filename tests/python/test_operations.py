@@ -409,3 +409,55 @@ def test_a_model_cut_off_by_a_transient_error_runs_again(cli_env, pg_env, conn):
     message = " ".join(err.split())
     assert "transient error (" in message and "dbt retry (attempt 1 of 2)" in message
     assert [row[:4] for row in runs(conn)] == [("success", 0, MODELS, 0)]
+
+
+def test_a_model_that_loses_a_deadlock_runs_again(
+    cli_env, pg_env, pg_database, conn, tmp_path
+):
+    # A real deadlock between a model and another session: that session holds
+    # the run-state table, so a model stops at its last step (recording its run)
+    # while holding its own tables; the session then asks for one of those. The
+    # model waited first, so its deadlock check (deadlock_timeout, 1 s) finds the
+    # cycle first and PostgreSQL cancels the model's transaction: "deadlock
+    # detected", a transient error, so the run retries it with `dbt retry`.
+    generate_batch(conn, ["production"], events=1500, days=2, end="2024-03-01")
+    proc = start(cli_env, "run", *NO_DATA_TESTS)
+    # after the on-run-start hooks, which alter the run-state table
+    _wait_for(
+        lambda: conn.execute(
+            "select to_regclass('analytics_staging.stg_segment__pages') is not null"
+        ).fetchone()[0],
+        proc,
+    )
+    holding_query = (
+        "select waiter.pid, held.relation::regclass::text"
+        " from pg_locks as waiter join pg_locks as held using (pid)"
+        " join pg_class as c on c.oid = held.relation"
+        " join pg_namespace as n on n.oid = c.relnamespace"
+        " where waiter.relation = 'analytics_ops.model_run_state'::regclass"
+        " and not waiter.granted and held.granted and c.relkind = 'r'"
+        " and n.nspname like 'analytics%%' and held.relation != waiter.relation"
+        " order by c.relname limit 1"
+    )
+    with psycopg.connect(**pg_database) as other:
+        other.execute("set deadlock_timeout = '10min'")  # the model finds it first
+        other.execute("lock table analytics_ops.model_run_state in exclusive mode")
+        held = []
+        _wait_for(
+            lambda: held.extend(conn.execute(holding_query).fetchall()) or held, proc
+        )
+        (_, relation), *_ = held
+        # waits until PostgreSQL cancels the model, then holds both tables
+        other.execute(
+            sql.SQL("lock table {} in share mode").format(
+                sql.Identifier(*relation.split("."))
+            )
+        )
+        other.rollback()
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out[-4000:] + err
+    message = " ".join(err.split())
+    assert "transient error (" in message and "dbt retry (attempt 1 of 2)" in message
+    assert "deadlock detected" in " ".join((out + err).split())
+    assert [row[:4] for row in runs(conn)] == [("success", 0, MODELS, 0)]
+    equals_a_full_build(pg_env, conn, tmp_path)
