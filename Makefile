@@ -49,7 +49,7 @@ demo: setup ## Start the local warehouse, load demo data, build every model, sho
 	$(SR) warehouse status
 
 test: setup ## Run every test (starts its own throwaway PostgreSQL)
-	$(BIN)/pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 lint: setup ## Lint Python (ruff) and SQL (sqlfluff, one process per core)
 	$(BIN)/ruff check .
