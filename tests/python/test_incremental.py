@@ -749,11 +749,6 @@ def warehouse(module_database, tmp_path_factory) -> Iterator[SimpleNamespace]:
         schema: DbtRunner(env, tmp_path_factory.mktemp(schema), schema=schema)
         for schema in (FULL, PARTIAL, FRESH)
     }
-    for runner in runners.values():
-        # Each runner has its own target directory, so partial parsing (which
-        # re-parses changed files and a changed --vars) saves ~4 s per invocation.
-        # Models read the catalog when they run, never at parse time.
-        runner.env["DBT_PARTIAL_PARSE"] = "true"
     state = SimpleNamespace(full_runs=[], partial_runs=[], late_inside={})
 
     def both(load, partial_args: tuple[str, ...], schemas: list[str]) -> None:

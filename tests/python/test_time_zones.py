@@ -69,8 +69,6 @@ def runner(conninfo: dict, workdir: Path) -> DbtRunner:
     dbt = DbtRunner(libpq_env(conninfo), workdir, schema=TARGET)
     for name in _ZONE_OVERRIDES:
         dbt.env.pop(name, None)
-    # the runner's target directory is its own: partial parsing is safe
-    dbt.env["DBT_PARTIAL_PARSE"] = "true"
     return dbt
 
 
