@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import yaml
@@ -34,6 +35,7 @@ MODELS = len(list((REPO_ROOT / "models").rglob("*.sql")))
 # test_two_runs_started_together and test_status_reports_runs_and_freshness
 # run them, as the schedule does.
 NO_DATA_TESTS = ("--exclude-resource-type", "test")
+T = TypeVar("T")
 
 
 def start(env: dict[str, str], *args: str) -> subprocess.Popen:
@@ -173,12 +175,14 @@ def paused_at(pg_database: dict, relation: str) -> Iterator[Callable[[], bool]]:
         blocker.rollback()
 
 
-def _wait_for(check: Callable[[], bool], proc: subprocess.Popen) -> None:
+def _wait_for(check: Callable[[], T], proc: subprocess.Popen) -> T:
+    """Poll `check` while the run goes on; its first truthy result."""
     deadline = time.monotonic() + 300
-    while not check():
+    while not (found := check()):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the run never reached the model"
         time.sleep(0.1)
+    return found
 
 
 def _late_sync(conn: psycopg.Connection) -> list[str]:
@@ -430,7 +434,7 @@ def test_a_model_that_loses_a_deadlock_runs_again(
         proc,
     )
     holding_query = (
-        "select waiter.pid, held.relation::regclass::text"
+        "select n.nspname, c.relname"
         " from pg_locks as waiter join pg_locks as held using (pid)"
         " join pg_class as c on c.oid = held.relation"
         " join pg_namespace as n on n.oid = c.relnamespace"
@@ -442,16 +446,11 @@ def test_a_model_that_loses_a_deadlock_runs_again(
     with psycopg.connect(**pg_database) as other:
         other.execute("set deadlock_timeout = '10min'")  # the model finds it first
         other.execute("lock table analytics_ops.model_run_state in exclusive mode")
-        held = []
-        _wait_for(
-            lambda: held.extend(conn.execute(holding_query).fetchall()) or held, proc
-        )
-        (_, relation), *_ = held
+        # a model waiting for the run-state table, and a table it holds
+        held = _wait_for(lambda: conn.execute(holding_query).fetchone(), proc)
         # waits until PostgreSQL cancels the model, then holds both tables
         other.execute(
-            sql.SQL("lock table {} in share mode").format(
-                sql.Identifier(*relation.split("."))
-            )
+            sql.SQL("lock table {} in share mode").format(sql.Identifier(*held))
         )
         other.rollback()
     out, err = proc.communicate(timeout=900)
